@@ -1,0 +1,502 @@
+"""The clean stage: from a decoded input unit to document records with a traceable text.
+
+Every character of the cleaned text remembers the raw character it came from (``Tracked``),
+so removing boilerplate, rejoining paragraphs that layout cut apart, or normalising width
+never loses the way back to the source. Steps, in order:
+
+1. lines → header fields (WeChat export: 文章作者, 发布时间, …) into ``meta``;
+2. markdown and boilerplate removed (images, credits 图｜/文｜, ``END`` and the footer after
+   it, reader-group and follow calls);
+3. lines → paragraphs; a line broken inside a sentence is joined to the next;
+4. several articles in one file are split at their bylines (本报记者 …);
+5. per article: image captions removed, paragraphs cut by layout rejoined with their
+   continuation wherever it was set (``pipeline.charlm`` scores the joins), pull quotes
+   that repeat body text removed (or used to complete a paragraph whose end was lost);
+6. width normalised (full-width Latin letters and digits → half-width), sentences split.
+
+Each repair is logged in the record's ``repairs`` list with the text involved and why.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from pipeline.charlm import CharTrigramLM
+from pipeline.normalize import to_halfwidth
+from pipeline.readers import Unit
+
+VERSION = "zh.clean.rules.v1"
+
+HEADER_FIELDS = {"文章作者": "author", "发布时间": "date", "发布地": "place", "原文链接": "url", "封面图链接": "cover_url"}
+_HEADER = re.compile(r"^\s*(文章作者|发布时间|发布地|原文链接|封面图链接)\s*[:：]\s*(.*?)\s*$")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_URL_LINE = re.compile(r"^\s*(https?://\S+)\s*$")
+_CREDIT = re.compile(r"^\s*(图|文|摄影|编辑|排版|审核|责编|校对|视觉|设计)\s*[｜|丨:：/]\s*\S.{0,20}$")
+_END = re.compile(r"^\s*[-—=_·\s]*(END|End|完|全文完)[-—=_·\s]*$")
+_FOLLOW_CALL = re.compile(r"扫码|读者群|关注我|标星|阅读原文|长按.*识别|二维码|和作者及时互动|和同行学习交流|点击.*关注|点这里")
+_BYLINE = re.compile(r"^\s*(本报记者|本报讯|特约记者|记者|通讯员)\s*(?=\S)")
+_BYLINE_PLACE = re.compile(r"\s(\S{2,4})报道\s*$")
+_MARKUP = re.compile(r"\*\*|__|^\s*>\s?|^\s*[*+\-]\s+|^\s*#{1,6}\s*")
+
+TERMINAL = set("。！？!?…；;：:")
+CLOSERS = set("”’」』）)】》\"'")
+SENTENCE_END = set("。！？!?")
+CAPTION_MIN_GAP = 3  # blank lines around an image placeholder in page exports
+CAPTION_MAX_CHARS = 40
+HEADING_MAX_CHARS = 30
+JOIN_MIN_SCORE = 1.0  # log-odds a continuation must reach after a mid-word cut
+JOIN_MIN_SCORE_AFTER_COMMA = -0.5  # a paragraph ending in ，or 、 is surely cut: accept weaker evidence
+UNMATCHED_COST = 1.0
+DISTANCE_COST = 0.02  # per paragraph between the cut and its continuation
+JOIN_MAX_DISTANCE = 40  # paragraphs searched for a continuation
+# Paragraphs that open with a discourse connective start afresh; never a continuation.
+_DISCOURSE_OPENER = re.compile(
+    r"^(需要指出的是|值得注意的是|需要注意的是|与此同时|事实上|实际上|此外|另外|同时|然而|但是|不过|因此|所以|总之|"
+    r"总的来说|首先|其次|最后|例如|比如|据悉|据了解|据报道|近日|目前|随后|此前|对此|另一方面|而且|其中)[，,]"
+)
+PULL_QUOTE_MIN_OVERLAP = 6
+
+
+@dataclass
+class Tracked:
+    """A string whose every character carries its index in the raw text (-1: none)."""
+
+    text: str
+    index: list[int]
+
+    def __add__(self, other: "Tracked") -> "Tracked":
+        return Tracked(self.text + other.text, self.index + other.index)
+
+    def slice(self, begin: int, end: int) -> "Tracked":
+        return Tracked(self.text[begin:end], self.index[begin:end])
+
+    def remove(self, pattern: re.Pattern) -> "Tracked":
+        keep_text, keep_index, last = [], [], 0
+        for match in pattern.finditer(self.text):
+            keep_text.append(self.text[last : match.start()])
+            keep_index.extend(self.index[last : match.start()])
+            last = match.end()
+        keep_text.append(self.text[last:])
+        keep_index.extend(self.index[last:])
+        return Tracked("".join(keep_text), keep_index)
+
+    def strip(self) -> "Tracked":
+        begin, end = 0, len(self.text)
+        while begin < end and self.text[begin].isspace():
+            begin += 1
+        while end > begin and self.text[end - 1].isspace():
+            end -= 1
+        return self.slice(begin, end)
+
+
+@dataclass
+class Paragraph:
+    body: Tracked
+    line: int  # 1-based line number of its first line in the raw text
+    gap_before: int  # blank lines between it and the previous kept line
+    kind: str = "body"  # body | heading | caption | pull_quote | byline | title
+
+    @property
+    def text(self) -> str:
+        return self.body.text
+
+
+@dataclass
+class Article:
+    paragraphs: list[Paragraph]
+    meta: dict = field(default_factory=dict)
+    repairs: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- lines and paragraphs
+
+
+def _lines(text: str) -> list[Tracked]:
+    """Split at \\n, \\r\\n or \\r, keeping raw indices."""
+    lines, start = [], 0
+    for match in re.finditer(r"\r\n|\r|\n", text):
+        lines.append(Tracked(text[start : match.start()], list(range(start, match.start()))))
+        start = match.end()
+    lines.append(Tracked(text[start:], list(range(start, len(text)))))
+    return lines
+
+
+def _is_complete(text: str) -> bool:
+    stripped = text.rstrip("".join(CLOSERS))
+    if len(stripped) < len(text):
+        return True  # ends in a closing quote or bracket: never guess a join across it
+    return bool(stripped) and stripped[-1] in TERMINAL
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _join_lines(first: Tracked, newline_index: int, second: Tracked) -> Tracked:
+    """Join a line broken inside a sentence; between two Latin words the raw line break
+    becomes the space that separated them, so nothing is invented."""
+    if first.text and second.text and first.text[-1].isascii() and second.text[0].isascii():
+        return first + Tracked(" ", [newline_index]) + second
+    return first + second
+
+
+def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragraph]:
+    """Lines → paragraphs, taking header fields into ``meta`` and dropping boilerplate."""
+    paragraphs: list[Paragraph] = []
+    gap, after_end, previous_open = 0, False, False
+    for number, line in enumerate(_lines(text), 1):
+        raw = line.text
+        if after_end:
+            if raw.strip():
+                repairs.append({"action": "drop", "reason": "footer after END", "text": raw.strip(), "line": number})
+            continue
+        header = _HEADER.match(raw)
+        if header and len(paragraphs) <= 1:
+            meta[HEADER_FIELDS[header.group(1)]] = header.group(2)
+            continue
+        if number == 1 and raw.startswith("# "):
+            meta["title"] = raw[2:].strip()
+        cleaned = line.remove(_IMAGE)
+        if cleaned.text != raw and not cleaned.text.strip():
+            repairs.append({"action": "drop", "reason": "markdown image", "text": raw.strip()[:80], "line": number})
+            previous_open = False
+            continue
+        cleaned = cleaned.remove(_MARKUP).strip()
+        stripped = cleaned.text
+        if not stripped:
+            gap += 1
+            previous_open = False
+            continue
+        reason = None
+        if _URL_LINE.match(stripped):
+            reason = "bare URL line"
+        elif _END.match(stripped):
+            reason, after_end = "END marker", True
+        elif _CREDIT.match(stripped):
+            reason = "photo/text credit"
+        elif len(stripped) <= 40 and _FOLLOW_CALL.search(stripped):
+            reason = "reader-group or follow call"
+        if reason:
+            repairs.append({"action": "drop", "reason": reason, "text": stripped, "line": number})
+            previous_open = False
+            continue
+        if previous_open and gap == 0:
+            last = paragraphs[-1]
+            newline = line.index[0] - 1 if line.index else -1
+            last.body = _join_lines(last.body, newline, cleaned)
+            repairs.append({"action": "join_line", "reason": "line break inside a sentence", "text": stripped[:40], "line": number})
+        else:
+            paragraphs.append(Paragraph(cleaned, number, gap))
+        previous_open = not _is_complete(paragraphs[-1].text)
+        gap = 0
+    return paragraphs
+
+
+# ---------------------------------------------------------------- articles
+
+
+def split_articles(paragraphs: list[Paragraph], meta: dict) -> list[Article]:
+    """Split at bylines: the paragraph before each byline is that article's title."""
+    bylines = [i for i, p in enumerate(paragraphs) if _BYLINE.match(p.text) and len(p.text) <= 40]
+    starts = [i - 1 if i > 0 else i for i in bylines]
+    if not starts or starts[0] > 0 and "title" in meta:
+        starts = [0] + [s for s in starts if s > 0]
+    if starts[0] != 0:
+        starts = [0] + starts
+    articles = []
+    for number, begin in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(paragraphs)
+        article = Article(paragraphs[begin:end], dict(meta))
+        if not article.paragraphs:
+            continue
+        byline = next((p for p in article.paragraphs[:2] if _BYLINE.match(p.text)), None)
+        if byline is not None:
+            byline.kind = "byline"
+            place = _BYLINE_PLACE.search(byline.text)
+            article.meta["byline"] = byline.text
+            article.meta["author"] = _BYLINE_PLACE.sub("", _BYLINE.sub("", byline.text)).strip()
+            if place:
+                article.meta["place"] = place.group(1)
+            title_paragraph = article.paragraphs[0] if article.paragraphs[0] is not byline else None
+            if title_paragraph is not None:
+                title_paragraph.kind = "title"
+                article.meta["title"] = title_paragraph.text
+        elif "title" in meta and article.paragraphs[0].text.lstrip("# ") == meta["title"]:
+            article.paragraphs[0].kind = "title"
+        articles.append(article)
+    return articles
+
+
+def _classify(article: Article) -> None:
+    for paragraph in article.paragraphs:
+        if paragraph.kind != "body":
+            continue
+        text = paragraph.text
+        if paragraph.gap_before >= CAPTION_MIN_GAP and len(text) <= CAPTION_MAX_CHARS and text[-1] in "。" and text.count("。") == 1:
+            paragraph.kind = "caption"
+        elif len(text) <= HEADING_MAX_CHARS and not re.search(r"[，。；、：,;:]", text.rstrip("？！?!")):
+            paragraph.kind = "heading"
+
+
+def _core(text: str) -> str:
+    """A pull quote's words without its quotation marks and final punctuation."""
+    return text.strip("“”\"「」『』").rstrip("。！？!?，").strip("“”\"「」『』").rstrip("。！？!?，")
+
+
+def _assign_continuations(opens: list[int], scores: dict[tuple[int, int], float]) -> dict[int, int]:
+    """At most one continuation per open paragraph and one open paragraph per
+    continuation, maximising the total score (Hungarian algorithm). Leaving a paragraph
+    open costs ``UNMATCHED_COST``: text lost to layout is rarer than text moved by it."""
+    columns = sorted({j for _, j in scores})
+    if not opens or not columns:
+        return {}
+    forbidden = 1e6
+    width = len(columns) + len(opens)  # one "no continuation" column per open paragraph
+    cost = [
+        [-scores[(i, j)] if (i, j) in scores else forbidden for j in columns]
+        + [UNMATCHED_COST if k == row else forbidden for k in range(len(opens))]
+        for row, i in enumerate(opens)
+    ]
+    assignment = _hungarian(cost, width)
+    return {opens[row]: columns[col] for row, col in enumerate(assignment) if col < len(columns)}
+
+
+def _hungarian(cost: list[list[float]], width: int) -> list[int]:
+    """Minimum-cost assignment of every row to a distinct column (rows ≤ columns)."""
+    rows, inf = len(cost), float("inf")
+    u, v = [0.0] * (rows + 1), [0.0] * (width + 1)
+    owner, way = [0] * (width + 1), [0] * (width + 1)
+    for row in range(1, rows + 1):
+        owner[0], col0 = row, 0
+        min_slack, used = [inf] * (width + 1), [False] * (width + 1)
+        while True:
+            used[col0], row0, delta, col1 = True, owner[col0], inf, 0
+            for col in range(1, width + 1):
+                if not used[col]:
+                    slack = cost[row0 - 1][col - 1] - u[row0] - v[col]
+                    if slack < min_slack[col]:
+                        min_slack[col], way[col] = slack, col0
+                    if min_slack[col] < delta:
+                        delta, col1 = min_slack[col], col
+            for col in range(width + 1):
+                if used[col]:
+                    u[owner[col]] += delta
+                    v[col] -= delta
+                else:
+                    min_slack[col] -= delta
+            col0 = col1
+            if owner[col0] == 0:
+                break
+        while col0:
+            col1 = way[col0]
+            owner[col0], col0 = owner[col1], col1
+    result = [0] * rows
+    for col in range(1, width + 1):
+        if owner[col]:
+            result[owner[col] - 1] = col - 1
+    return result
+
+
+def _repair_layout(article: Article, lm: CharTrigramLM) -> None:
+    """Rejoin paragraphs cut by layout; drop captions and pull quotes that repeat the body."""
+    _classify(article)
+    paragraphs = article.paragraphs
+    for paragraph in paragraphs:
+        if paragraph.kind == "caption":
+            article.repairs.append({"action": "drop", "reason": "image caption", "text": paragraph.text, "line": paragraph.line})
+            article.meta.setdefault("captions", []).append(paragraph.text)
+    body = [i for i, p in enumerate(paragraphs) if p.kind == "body"]
+    opens = [i for i in body if not _is_complete(paragraphs[i].text)]
+    # A pull quote that repeats an open paragraph's end tells what must come next.
+    quoted = {i: _pull_quote_remainder(paragraphs, i, body) for i in opens}
+
+    # Candidate joins: an open paragraph (no sentence end) with a later body paragraph.
+    scores = {}
+    for i in opens:
+        floor = JOIN_MIN_SCORE_AFTER_COMMA if paragraphs[i].text[-1] in "，、,;" else JOIN_MIN_SCORE
+        for j in body:
+            if not i < j <= i + JOIN_MAX_DISTANCE or _DISCOURSE_OPENER.match(paragraphs[j].text):
+                continue
+            if quoted[i] is not None:
+                if paragraphs[j].text.startswith(quoted[i][1].text[:4]):
+                    scores[(i, j)] = 100.0  # the pull quote spells out this continuation
+                continue
+            score = lm.continuation_score(paragraphs[i].text, paragraphs[j].text) - DISTANCE_COST * (j - i)
+            if score > floor:
+                scores[(i, j)] = score
+    next_of = _assign_continuations(opens, scores)
+    consumed = set()
+    for i in opens:
+        if i not in next_of and quoted[i] is not None:
+            j, rest = quoted[i]
+            article.repairs.append({
+                "action": "join", "reason": "paragraph end lost by layout, completed from the pull quote repeating it",
+                "end_of": paragraphs[i].text[-12:], "pull_quote": paragraphs[j].text, "lines": [paragraphs[i].line, paragraphs[j].line],
+            })
+            paragraphs[i].body = paragraphs[i].body + rest
+            consumed.add(j)
+    for i, j in sorted(next_of.items()):
+        article.repairs.append({
+            "action": "join", "reason": "paragraph cut by layout, continued later",
+            "end_of": paragraphs[i].text[-12:], "start_of": paragraphs[j].text[:12],
+            "lines": [paragraphs[i].line, paragraphs[j].line], "score": round(scores[(i, j)], 2),
+        })
+    taken = set(next_of.values())
+    merged: list[Paragraph] = []
+    for i, paragraph in enumerate(paragraphs):
+        if i in taken or i in consumed or paragraph.kind == "caption":
+            continue
+        while i in next_of:
+            i = next_of[i]
+            paragraph = Paragraph(paragraph.body + paragraphs[i].body, paragraph.line, paragraph.gap_before, paragraph.kind)
+        merged.append(paragraph)
+
+    # Pull quotes: a short paragraph whose words appear again in the body.
+    kept: list[Paragraph] = []
+    for paragraph in merged:
+        core = _core(paragraph.text)
+        if paragraph.kind == "body" and len(paragraph.text) <= 120 and len(core) >= PULL_QUOTE_MIN_OVERLAP and any(
+            core in other.text for other in merged if other is not paragraph and other.kind == "body"
+        ):
+            article.repairs.append({"action": "drop", "reason": "pull quote repeating body text", "text": paragraph.text, "line": paragraph.line})
+            continue
+        kept.append(paragraph)
+    for paragraph in kept:
+        if paragraph.kind == "body" and not _is_complete(paragraph.text):
+            article.repairs.append({"action": "keep", "reason": "paragraph ends mid-sentence, no continuation found", "text": paragraph.text[-20:], "line": paragraph.line})
+    article.paragraphs = kept
+
+
+def _pull_quote_remainder(paragraphs: list[Paragraph], i: int, body: list[int]) -> tuple[int, Tracked] | None:
+    """If a short paragraph quotes the end of open paragraph ``i`` and goes on, return it
+    and the part that goes on (what paragraph ``i`` lost or what must follow it)."""
+    text = paragraphs[i].text
+    for j in body:
+        quote = paragraphs[j]
+        if j == i or len(quote.text) > 120:
+            continue
+        core = _core(quote.text)
+        offset = quote.text.find(core)
+        for size in range(min(len(core), len(text)) - 1, PULL_QUOTE_MIN_OVERLAP - 1, -1):
+            if text.endswith(core[:size]):
+                end = offset + len(core)
+                return j, quote.body.slice(offset + size, end + _closing_length(quote.text[end:]))
+    return None
+
+
+def _closing_length(tail: str) -> int:
+    """Keep the quote's inner closing marks and final punctuation, not its outer quote."""
+    inner = tail.rstrip("”\"」』")
+    return len(inner)
+
+
+# ---------------------------------------------------------------- records
+
+
+def split_sentences(text: str) -> list[list[int]]:
+    """Sentence spans: cut after 。！？!? (closing quotes/brackets stay) and at line breaks."""
+    spans, begin, i, n = [], 0, 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\n":
+            if i > begin:
+                spans.append([begin, i])
+            begin = i + 1
+        elif char in SENTENCE_END:
+            end = i + 1
+            while end < n and (text[end] in SENTENCE_END or text[end] in CLOSERS):
+                end += 1
+            spans.append([begin, end])
+            begin, i = end, end - 1
+        i += 1
+    if begin < n:
+        spans.append([begin, n])
+    # Leading spaces of a sentence are not part of it.
+    result = []
+    for b, e in spans:
+        while b < e and text[b].isspace():
+            b += 1
+        while e > b and text[e - 1].isspace():
+            e -= 1
+        if e > b:
+            result.append([b, e])
+    return result
+
+
+def offset_runs(index: list[int]) -> list[list[int]]:
+    """Compress a per-character raw index into runs ``[clean_begin, raw_begin, length]``."""
+    runs: list[list[int]] = []
+    for position, raw in enumerate(index):
+        if runs and runs[-1][1] + runs[-1][2] == raw and runs[-1][0] + runs[-1][2] == position:
+            runs[-1][2] += 1
+        else:
+            runs.append([position, raw, 1])
+    return runs
+
+
+def raw_index(runs: list[list[int]], position: int) -> int:
+    """The raw character index of cleaned character ``position``."""
+    for clean_begin, raw_begin, length in runs:
+        if clean_begin <= position < clean_begin + length:
+            return raw_begin + position - clean_begin
+    raise IndexError(position)
+
+
+def chinese_ratio(text: str) -> float:
+    letters = [c for c in text if not c.isspace() and not unicodedata.category(c).startswith(("P", "S", "Z"))]
+    return sum(_is_cjk(c) for c in letters) / max(1, len(letters))
+
+
+def _assemble(article: Article, raw: str) -> Tracked:
+    """Paragraphs joined by line breaks, each break mapped to the raw line break before
+    the next paragraph."""
+    result = Tracked("", [])
+    for number, paragraph in enumerate(article.paragraphs):
+        if number:
+            first = paragraph.body.index[0] if paragraph.body.index else 0
+            newline = raw.rfind("\n", 0, max(first, 0))
+            if newline < 0:
+                newline = raw.rfind("\r", 0, max(first, 0))
+            result = result + Tracked("\n", [newline])
+        result = result + paragraph.body
+    return Tracked(to_halfwidth(result.text), result.index)
+
+
+def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
+    """Clean one decoded unit into one record per article (not yet quarantine-checked)."""
+    meta = {"source_file": unit.source_file, "encoding": unit.encoding, "format": unit.format}
+    if unit.source_line is not None:
+        meta["source_line"] = unit.source_line
+    meta.update(unit.meta)
+    raw = unit.text
+    repairs: list[dict] = []
+    if unit.format == "html":
+        from pipeline.html import html_to_tracked
+
+        tracked = html_to_tracked(raw, meta)
+        paragraphs = read_paragraphs(tracked.text, meta, repairs)
+        for paragraph in paragraphs:  # indices into the HTML source, not the extracted text
+            paragraph.body = Tracked(paragraph.body.text, [tracked.index[i] if i >= 0 else -1 for i in paragraph.body.index])
+    else:
+        paragraphs = read_paragraphs(raw, meta, repairs)
+    articles = split_articles(paragraphs, meta) if paragraphs else []
+    records = []
+    for number, article in enumerate(articles, 1):
+        article.repairs = (repairs if number == 1 else []) + article.repairs
+        _repair_layout(article, lm)
+        tracked = _assemble(article, raw)
+        doc_id = unit.id if len(articles) == 1 else f"{unit.id}-{number}"
+        article.meta.setdefault("title", tracked.text.split("\n", 1)[0][:60])
+        article.meta["article"] = number
+        article.meta["articles_in_unit"] = len(articles)
+        records.append({
+            "id": doc_id,
+            "text": tracked.text,
+            "meta": article.meta,
+            "sentences": split_sentences(tracked.text),
+            "offsets": offset_runs(tracked.index),
+            "repairs": article.repairs,
+        })
+    return records

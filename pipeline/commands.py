@@ -1,0 +1,129 @@
+"""Inspection and run commands of ``python -m pipeline`` (``eval`` is in ``pipeline.cli``).
+
+    python -m pipeline run [snakemake args…]   run the workflow (snakemake --cores 2)
+    python -m pipeline ls [--json]             documents of the latest run
+    python -m pipeline show DOC_ID [--json] [--layer L …]
+    python -m pipeline artifacts [--json]      stage versions, latest marked
+    python -m pipeline stage …                 one workflow job (called by the rules)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.paths import REPO_ROOT
+from pipeline.record import read_jsonl
+
+FINAL_STAGE = "summarize"
+
+
+def _records(out_dir: Path) -> list[dict]:
+    shards = sorted((out_dir / FINAL_STAGE).glob("shard-*.jsonl"))
+    if not shards:
+        raise SystemExit(f"error: no results in {out_dir / FINAL_STAGE}; run the workflow first (python -m pipeline run)")
+    records = []
+    for shard in shards:
+        records.extend(read_jsonl(shard))
+    return sorted(records, key=lambda r: r["id"])
+
+
+def cmd_ls(args) -> int:
+    rows = [
+        {"id": r["id"], "title": r["meta"].get("title", ""), "source": r["meta"].get("source_file", ""), "chars": len(r["text"])}
+        for r in _records(Path(args.outputs))
+    ]
+    for row in rows:
+        print(f"{row['id']:<32} {row['chars']:>6}  {row['title'][:40]}  ({row['source']})")
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    return 0
+
+
+def cmd_show(args) -> int:
+    records = {r["id"]: r for r in _records(Path(args.outputs))}
+    record = records.get(args.doc_id)
+    if record is None:
+        close = [doc_id for doc_id in records if args.doc_id in doc_id][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else "; list them with `python -m pipeline ls`"
+        print(f"error: no document {args.doc_id!r}{hint}", file=sys.stderr)
+        return 1
+    if args.layer:
+        record = {k: v for k, v in record.items() if k in set(args.layer) | {"id"}}
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        return 0
+    from pipeline.show import render
+
+    render(record, layers=args.layer)
+    return 0
+
+
+def cmd_artifacts(args) -> int:
+    from pipeline.artifacts import list_versions
+
+    rows = list_versions(Path(args.outputs) / "versions")
+    for row in rows:
+        mark = "*" if row["latest"] else " "
+        print(f"{mark} {row['stage']:<10} {row['version']}  {row['method'] or '':<28} docs={row['docs']}")
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    return 0
+
+
+def cmd_run(extra: list[str]) -> int:
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", *extra]
+    return subprocess.call(command, cwd=REPO_ROOT)
+
+
+def cmd_stage(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline stage")
+    parser.add_argument("stage", choices=["clean", "segment", "ner", "stance", "summarize", "corpus", "publish"])
+    parser.add_argument("--input", nargs="+")
+    parser.add_argument("--output")
+    parser.add_argument("--inputs", nargs="+")
+    parser.add_argument("--out-dir")
+    parser.add_argument("--shards", type=int, default=1)
+    parser.add_argument("--params", default="{}")
+    args = parser.parse_args(argv)
+    from pipeline import runner
+
+    params = json.loads(args.params)
+    if args.stage == "clean":
+        result = runner.run_clean(args.inputs, args.out_dir, args.shards, params)
+    elif args.stage == "corpus":
+        from pipeline.corpus import build
+
+        result = build(args.input, args.out_dir)
+    elif args.stage == "publish":
+        result = runner.run_publish(args.out_dir)
+    else:
+        result = runner.run_stage(args.stage, args.input[0], args.output, params)
+    print(json.dumps(result, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] == "stage":
+        return cmd_stage(argv[1:])
+    if argv and argv[0] == "run":
+        return cmd_run(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--outputs", default="outputs", help="output folder of the run (default: outputs)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ls = sub.add_parser("ls", parents=[common], help="list documents of the latest run")
+    ls.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", parents=[common], help="show one document across all layers")
+    show.add_argument("doc_id")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--layer", action="append", help="only these layers (repeatable)")
+    artifacts = sub.add_parser("artifacts", parents=[common], help="list stage versions")
+    artifacts.add_argument("--json", action="store_true")
+    sub.add_parser("run", help="run the workflow (extra args go to snakemake)")
+    sub.add_parser("eval", help="measure a stage: eval {segment,ner,stance,summary} --json")
+    args = parser.parse_args(argv)
+    return {"ls": cmd_ls, "show": cmd_show, "artifacts": cmd_artifacts}[args.command](args)

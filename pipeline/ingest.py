@@ -1,0 +1,140 @@
+"""The clean stage as a whole batch: read every input, clean it, set aside what cannot be
+used, find duplicates, and deal the records into shards by a stable hash of their id.
+
+Every article found ends up in exactly one place: a shard (processed) or the quarantine
+list with a reason from ``pipeline.readers.QUARANTINE_REASONS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.charlm import CharTrigramLM, default_lm
+from pipeline.clean import chinese_ratio, clean_unit
+from pipeline.readers import Quarantined, find_inputs, read_units
+
+DEFAULTS = {"max_file_mb": 64, "min_chinese_ratio": 0.3, "min_chars": 1, "near_duplicate_jaccard": 0.8}
+SHINGLE = 5  # characters per shingle for near-duplicate detection
+SAMPLE_MOD = 8  # keep shingles whose hash ≡ 0 (mod 8) as the candidate index
+
+
+def shard_of(doc_id: str, shards: int) -> int:
+    """A stable shard number: the same id lands in the same shard on every machine."""
+    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "big") % shards
+
+
+@dataclass
+class Batch:
+    records: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    units: int = 0
+    articles: int = 0
+    rejected_articles: int = 0
+
+
+def _stable_hash(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _fingerprints(text: str) -> set[int]:
+    compact = "".join(text.split())
+    return {_stable_hash(compact[i : i + SHINGLE]) for i in range(max(1, len(compact) - SHINGLE + 1))}
+
+
+class DuplicateFinder:
+    """Exact duplicates by text hash; near duplicates by Jaccard similarity of character
+    5-gram sets, compared only for pairs sharing a sampled 5-gram (so it stays fast)."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+        self.exact: dict[str, str] = {}
+        self.index: dict[int, list[str]] = {}
+        self.prints: dict[str, set[int]] = {}
+
+    def check(self, doc_id: str, text: str) -> tuple[str, str] | None:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if digest in self.exact:
+            return "exact_duplicate", self.exact[digest]
+        prints = _fingerprints(text)
+        sample = {p for p in prints if p % SAMPLE_MOD == 0}
+        candidates: dict[str, int] = {}
+        for p in sample:
+            for other in self.index.get(p, ()):
+                candidates[other] = candidates.get(other, 0) + 1
+        for other, _ in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
+            theirs = self.prints[other]
+            jaccard = len(prints & theirs) / max(1, len(prints | theirs))
+            if jaccard >= self.threshold:
+                return "near_duplicate", other
+        self.exact[digest] = doc_id
+        self.prints[doc_id] = prints
+        for p in sample:
+            self.index.setdefault(p, []).append(doc_id)
+        return None
+
+
+def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None) -> Batch:
+    """Read, clean, check and de-duplicate every input; pure apart from reading files."""
+    settings = {**DEFAULTS, **settings}
+    lm = lm or default_lm()
+    batch = Batch()
+    duplicates = DuplicateFinder(settings["near_duplicate_jaccard"])
+    seen_ids: dict[str, str] = {}
+    for path in find_inputs(inputs):
+        batch.files.append(path.as_posix())
+        units, rejected = read_units(path, settings["max_file_mb"])
+        batch.quarantined.extend(q.to_dict() for q in rejected)
+        for unit in units:
+            batch.units += 1
+            for record in clean_unit(unit, lm):
+                batch.articles += 1
+                problem = _check(record, settings, seen_ids, duplicates)
+                if problem:
+                    batch.rejected_articles += 1
+                    reason, detail, kept = problem
+                    batch.quarantined.append(Quarantined(
+                        record["meta"]["source_file"], reason, detail, record["meta"].get("source_line"), record["id"], kept
+                    ).to_dict())
+                else:
+                    seen_ids[record["id"]] = record["meta"]["source_file"]
+                    batch.records.append(record)
+    return batch
+
+
+def _check(record: dict, settings: dict, seen_ids: dict, duplicates: DuplicateFinder) -> tuple[str, str, str | None] | None:
+    text = record["text"]
+    if not text.strip():
+        return "whitespace_only", "no text left after cleaning", None
+    ratio = chinese_ratio(text)
+    if ratio < settings["min_chinese_ratio"] or len(text.strip()) < settings["min_chars"]:
+        return "not_chinese", f"Chinese share {ratio:.2f} < min_chinese_ratio {settings['min_chinese_ratio']}", None
+    if record["id"] in seen_ids:
+        return "duplicate_id", f"id also in {seen_ids[record['id']]}", record["id"]
+    duplicate = duplicates.check(record["id"], text)
+    if duplicate:
+        reason, kept = duplicate
+        return reason, f"same text as {kept}" if reason == "exact_duplicate" else f"near-duplicate of {kept}", kept
+    return None
+
+
+def deal(records: list[dict], shards: int) -> list[list[dict]]:
+    """Records into shards by id hash, each shard sorted by id (stable bytes)."""
+    dealt: list[list[dict]] = [[] for _ in range(shards)]
+    for record in records:
+        dealt[shard_of(record["id"], shards)].append(record)
+    return [sorted(shard, key=lambda r: r["id"]) for shard in dealt]
+
+
+def input_digest(files: list[str]) -> str:
+    """A hash over input file names and bytes: the clean stage's input version."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0")
+        try:
+            digest.update(Path(name).read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+    return digest.hexdigest()[:16]

@@ -1,0 +1,203 @@
+"""Reading input files: find them, detect the encoding, split JSON lines, quarantine the rest.
+
+A *unit* is what the cleaner receives: one decoded text with where it came from. A ``.txt``
+or ``.md`` file is one unit (it may hold several articles; the cleaner splits them), an
+``.html`` file is one unit, and each line of a ``.jsonl`` file is one unit. Whatever cannot
+become a unit becomes a quarantine record with a reason from ``QUARANTINE_REASONS``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUFFIXES = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".jsonl": "jsonl"}
+
+# Every reason a document or file can be set aside; the README lists them for users.
+QUARANTINE_REASONS = {
+    "empty": "the file or record has no text at all",
+    "whitespace_only": "the text is only whitespace",
+    "binary": "the bytes look like binary data (NUL bytes or control characters)",
+    "undecodable": "the bytes are not valid in any supported encoding",
+    "too_large": "the file is over the configured max_file_mb",
+    "not_chinese": "too few Chinese characters after cleaning (min_chinese_ratio)",
+    "unsupported_type": "the file suffix is not .txt, .md, .html, .htm or .jsonl",
+    "unreadable": "the file cannot be opened (permissions, broken link)",
+    "malformed_json": "a JSON-lines line that is not a JSON object",
+    "missing_text": "a JSON-lines object without a 'text' field",
+    "bad_field_type": "a JSON-lines field that is not a string",
+    "duplicate_id": "another document already has this id",
+    "exact_duplicate": "the same cleaned text as an earlier document",
+    "near_duplicate": "almost the same cleaned text as an earlier document",
+}
+
+
+@dataclass
+class Unit:
+    """One decoded text and its provenance."""
+
+    id: str
+    text: str
+    source_file: str
+    encoding: str
+    format: str
+    source_line: int | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Quarantined:
+    """A file or record set aside, and why."""
+
+    source_file: str
+    reason: str
+    detail: str
+    source_line: int | None = None
+    id: str | None = None
+    kept: str | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _looks_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM: ASCII and CJK text leave zero bytes on one side."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if zeros_odd > 0.2 and zeros_even < 0.05:
+        return "utf-16-le"
+    if zeros_even > 0.2 and zeros_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode bytes, returning ``(text, encoding)``; raises ``ValueError(reason, detail)``.
+
+    Order: BOM, strict UTF-8, UTF-16 by zero-byte pattern, GB18030 (a superset of GBK
+    and GB2312), Big5. Binary data is refused before any guess.
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name.replace("-sig", "") + "-bom"
+            except UnicodeDecodeError as error:
+                raise ValueError("undecodable", f"{name} BOM but invalid bytes at {error.start}")
+    utf16 = _looks_utf16(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data:
+        raise ValueError("binary", "NUL bytes in a file that is not UTF-16")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as error:
+        utf8_error = error
+    for name in ("gb18030", "big5"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if _control_ratio(text) < 0.01:
+            return text, name
+    if utf8_error.start >= len(data) - 3:
+        # A file cut inside its last character: keep what is whole and say so.
+        return data[: utf8_error.start].decode("utf-8"), "utf-8-truncated"
+    raise ValueError("undecodable", f"not UTF-8 (byte {utf8_error.start}), GB18030 or Big5")
+
+
+def _control_ratio(text: str) -> float:
+    bad = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return bad / max(1, len(text))
+
+
+def find_inputs(paths: list[str]) -> list[Path]:
+    """Every file under the given files/folders, recursively, in a stable order."""
+    found: list[Path] = []
+    for entry in paths:
+        path = Path(entry)
+        if path.is_dir():
+            found.extend(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
+        elif path.exists() or path.is_symlink():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: input path does not exist (config key 'inputs')")
+    return sorted(set(found), key=lambda p: p.as_posix())
+
+
+def read_units(path: Path, max_file_mb: float) -> tuple[list[Unit], list[Quarantined]]:
+    """Read one input file into units, or quarantine records saying why not."""
+    name = path.as_posix()
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        return [], [Quarantined(name, "unsupported_type", f"suffix {path.suffix or '(none)'!r}")]
+    try:
+        size = path.stat().st_size
+        if size > max_file_mb * 1024 * 1024:
+            return [], [Quarantined(name, "too_large", f"{size} bytes > max_file_mb={max_file_mb}")]
+        data = path.read_bytes()
+    except OSError as error:
+        return [], [Quarantined(name, "unreadable", error.strerror or str(error))]
+    if not data:
+        return [], [Quarantined(name, "empty", "0 bytes")]
+    try:
+        text, encoding = decode(data)
+    except ValueError as error:
+        reason, detail = error.args
+        return [], [Quarantined(name, reason, detail)]
+    if kind == "jsonl":
+        return _jsonl_units(path, text, encoding)
+    if not text.strip():
+        return [], [Quarantined(name, "whitespace_only", f"{len(text)} whitespace characters")]
+    return [Unit(id=path.stem, text=text, source_file=name, encoding=encoding, format=kind)], []
+
+
+def _jsonl_units(path: Path, text: str, encoding: str) -> tuple[list[Unit], list[Quarantined]]:
+    units, rejected = [], []
+    name = path.as_posix()
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as error:
+            rejected.append(Quarantined(name, "malformed_json", error.msg, number))
+            continue
+        if not isinstance(obj, dict):
+            rejected.append(Quarantined(name, "malformed_json", f"a {type(obj).__name__}, not an object", number))
+            continue
+        doc_id = obj.get("id", f"{path.stem}-L{number}")
+        if "text" not in obj:
+            rejected.append(Quarantined(name, "missing_text", "no 'text' field", number, str(doc_id)))
+            continue
+        bad = [key for key in ("id", "text", "title", "date", "url") if key in obj and not isinstance(obj[key], str)]
+        if bad:
+            rejected.append(Quarantined(name, "bad_field_type", f"not a string: {', '.join(bad)}", number, str(doc_id)))
+            continue
+        meta = {key: obj[key] for key in ("title", "date", "url") if obj.get(key)}
+        units.append(Unit(doc_id, obj["text"], name, encoding, "jsonl", number, meta))
+    return units, rejected
+
+
+def relative_name(path: Path, root: Path | None = None) -> str:
+    """A path as users wrote it, relative to the working folder when possible."""
+    try:
+        return os.path.relpath(path, root or Path.cwd())
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,140 @@
+"""Run one workflow job: a stage over one shard, writing records, quarantine and manifest.
+
+The Snakemake rules call these through ``python -m pipeline stage …``; they are plain
+functions so tests call them directly. A job loads its model once, annotates the whole
+shard as a batch, and writes every file atomically (a killed job leaves no partial file).
+A document that makes the stage fail is retried alone and, if it fails again, quarantined
+with the error; the rest of the shard goes on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from pathlib import Path
+
+from pipeline import artifacts
+from pipeline.ingest import deal, ingest, input_digest
+from pipeline.record import read_jsonl, write_jsonl
+
+# stage → (module, layers it needs, layers it adds)
+STAGES = {
+    "clean": ("pipeline.ingest", (), ("text", "meta", "sentences")),
+    "segment": ("pipeline.segment", ("text", "sentences"), ("tok",)),
+    "ner": ("pipeline.ner", ("text", "tok"), ("ner", "entities")),
+    "stance": ("pipeline.stance", ("text", "sentences", "entities"), ("stance",)),
+    "summarize": ("pipeline.summarize", ("text", "sentences"), ("summary",)),
+}
+RUNNER_MODULE = "pipeline.runner"
+
+
+def _manifest(stage: str, method: str, params: dict, inputs: dict, counts: dict, quarantined: list) -> dict:
+    manifest = artifacts.build_manifest(stage, method, STAGES[stage][0], params, inputs, counts, quarantined)
+    # The runner and record format shape every byte too: fold them into the code hash.
+    runner_code = artifacts.code_hashes(RUNNER_MODULE)
+    manifest["code"] = {**runner_code, **manifest["code"]}
+    determinants = {k: manifest[k] for k in ("stage", "method", "inputs", "code", "params", "models", "packages")}
+    manifest["version"] = artifacts.version_id(determinants)
+    return manifest
+
+
+def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict) -> dict:
+    """Ingest every input into ``shard-NNN.jsonl`` files plus ``quarantine.jsonl``."""
+    started = time.time()
+    out_dir = Path(out_dir)
+    batch = ingest(inputs, params)
+    dealt = deal(batch.records, shards)
+    digest = input_digest(batch.files)
+    quarantined = sorted(batch.quarantined, key=lambda q: (q["source_file"], q.get("source_line") or 0, q.get("id") or ""))
+    counts = {
+        "files": len(batch.files), "units": batch.units, "articles": batch.articles,
+        "docs_out": len(batch.records), "quarantined": len(quarantined),
+    }
+    # Every article found is processed or quarantined (file-level rejects have no article).
+    if batch.articles != len(batch.records) + batch.rejected_articles:
+        raise RuntimeError(f"clean: {batch.articles} articles in, {len(batch.records)} out + {batch.rejected_articles} quarantined")
+    for number, records in enumerate(dealt):
+        name = f"shard-{number:03d}"
+        write_jsonl(out_dir / f"{name}.jsonl", records)
+        manifest = _manifest(
+            "clean", "zh.clean.rules.v1", {**params, "shards": shards}, {"files": digest},
+            {"docs_in": len(records), "docs_out": len(records), "quarantined": 0}, [],
+        )
+        artifacts.write_json(out_dir / f"{name}.manifest.json", manifest)
+    write_jsonl(out_dir / "quarantine.jsonl", quarantined)
+    artifacts.write_json(out_dir / "ingest.json", {"counts": counts, "files": sorted(batch.files), "input_version": digest})
+    artifacts.write_json(out_dir / "ingest.timing.json", {"seconds": round(time.time() - started, 3)})
+    return counts
+
+
+def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dict) -> dict:
+    """Annotate one shard with one stage; writes ``<out>.jsonl`` and its manifest."""
+    started = time.time()
+    module_name, needs, adds = STAGES[stage]
+    module = importlib.import_module(module_name)
+    in_path, out_path = Path(in_path), Path(out_path)
+    records = list(read_jsonl(in_path))
+    for record in records:
+        missing = [layer for layer in needs if layer not in record]
+        if missing:
+            raise ValueError(f"{in_path}: record {record.get('id')} lacks {missing}; run the stages before {stage} first")
+    model = module.load(params)
+    annotated, quarantined = _annotate_safely(module, records, model, stage)
+    upstream = artifacts.read_json(in_path.with_suffix(".manifest.json"))
+    counts = {"docs_in": len(records), "docs_out": len(annotated), "quarantined": len(quarantined)}
+    if counts["docs_in"] != counts["docs_out"] + counts["quarantined"]:
+        raise RuntimeError(f"{stage}: documents lost in {in_path}: {counts}")
+    write_jsonl(out_path, annotated)
+    manifest = _manifest(stage, module.VERSION, params, {in_path.parent.name: upstream["version"]}, counts, quarantined)
+    artifacts.write_json(out_path.with_suffix(".manifest.json"), manifest)
+    artifacts.write_json(out_path.with_suffix(".timing.json"), {"seconds": round(time.time() - started, 3), "docs": len(records)})
+    return counts
+
+
+def _annotate_safely(module, records: list[dict], model, stage: str) -> tuple[list[dict], list[dict]]:
+    try:
+        return list(module.annotate(records, model)), []
+    except Exception:  # one bad document must not stop the batch: find it
+        annotated, quarantined = [], []
+        for record in records:
+            try:
+                annotated.extend(module.annotate([record], model))
+            except Exception as error:
+                quarantined.append({
+                    "id": record["id"], "source_file": record.get("meta", {}).get("source_file"),
+                    "reason": "stage_error", "detail": f"{stage}: {type(error).__name__}: {error}",
+                    "trace": traceback.format_exc(limit=3),
+                })
+        return annotated, quarantined
+
+
+STAGE_ORDER = ("clean", "segment", "ner", "stance", "summarize")
+
+
+def run_publish(out_dir: str | Path) -> dict:
+    """Check that no document was lost between stages, publish each stage's version into
+    ``versions/`` and write ``artifacts.json`` (the index of the current run)."""
+    out_dir = Path(out_dir)
+    store = out_dir / "versions"
+    ingest_info = artifacts.read_json(out_dir / "clean" / "ingest.json")
+    stages, previous = {}, None
+    for stage in STAGE_ORDER:
+        manifest = artifacts.publish(out_dir / stage, store)
+        counts = manifest["counts"]
+        if previous is not None and counts["docs_in"] != previous:
+            raise RuntimeError(f"{stage}: {counts['docs_in']} documents in, but the stage before put out {previous}")
+        if counts["docs_in"] != counts["docs_out"] + counts["quarantined"]:
+            raise RuntimeError(f"{stage}: documents in ≠ out + quarantined: {counts}")
+        previous = counts["docs_out"]
+        stages[stage] = {"version": manifest["version"], "method": manifest["method"], "counts": counts}
+    quarantined = list(read_jsonl(out_dir / "clean" / "quarantine.jsonl"))
+    index = {
+        "inputs": ingest_info["counts"],
+        "input_version": ingest_info["input_version"],
+        "stages": stages,
+        "documents": previous,
+        "quarantined": len(quarantined) + sum(s["counts"]["quarantined"] for s in stages.values()),
+    }
+    artifacts.write_json(out_dir / "artifacts.json", index)
+    return index
