@@ -155,13 +155,14 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
         header = _HEADER.match(raw)
         if header and len(paragraphs) <= 1:
             meta[HEADER_FIELDS[header.group(1)]] = header.group(2)
+            repairs.append({"action": "meta", "reason": f"header field {header.group(1)}", "text": raw.strip(), "line": number})
             continue
         if number == 1 and raw.startswith("# "):
             meta["title"] = raw[2:].strip()
         cleaned = line.remove(_IMAGE)
         if cleaned.text != raw and not cleaned.text.strip():
             repairs.append({"action": "drop", "reason": "markdown image", "text": raw.strip()[:80], "line": number})
-            previous_open = False
+            previous_open, gap = False, 0  # a gap around a dropped line is not a layout gap
             continue
         cleaned = cleaned.remove(_MARKUP).strip()
         stripped = cleaned.text
@@ -180,7 +181,7 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
             reason = "reader-group or follow call"
         if reason:
             repairs.append({"action": "drop", "reason": reason, "text": stripped, "line": number})
-            previous_open = False
+            previous_open, gap = False, 0
             continue
         if previous_open and gap == 0:
             last = paragraphs[-1]

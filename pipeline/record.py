@@ -25,6 +25,9 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 LAYERS = ("text", "meta", "sentences", "tok", "ner", "entities", "stance", "summary")
 
 
@@ -55,6 +58,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644 & ~_UMASK)  # mkstemp creates 0600; artifacts are for reading
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
