@@ -1,22 +1,24 @@
 rule clean:
     input:
-        raw=raw_files(),
-        code=stage_code("pipeline.ingest"),
+        raw=layout.raw_files(),
+        code=layout.stage_code("pipeline.ingest"),
         model="models/charlm/ngrams.json.gz",
     output:
-        docs=shard_files("clean"),
-        manifests=shard_files("clean", ".manifest.json"),
+        docs=layout.shard_files("clean"),
+        manifests=layout.shard_files("clean", ".manifest.json"),
         quarantine=f"{OUT}/clean/quarantine.jsonl",
     params:
-        cfg=stage_params("clean"),
+        cfg=layout.stage_params("clean"),
         inputs=config["inputs"],
         shards=config["shards"],
-        out_dir=f"{OUT}/clean",
+        out_dir=parent_dir,
     threads: 1
     log:
         f"{OUT}/logs/clean.log",
     benchmark:
         f"{OUT}/benchmarks/clean.tsv"
+    conda:
+        "../envs/pipeline.yaml"
     shell:
-        "{PYTHON:q} -m pipeline stage clean --inputs {params.inputs:q} --out-dir {params.out_dir:q}"
+        "python -m pipeline stage clean --inputs {params.inputs:q} --out-dir {params.out_dir:q}"
         " --shards {params.shards} --params {params.cfg:q} > {log:q} 2>&1"

@@ -1,37 +1,16 @@
-# Helpers shared by the rule files: paths, shard names, and what each stage depends on.
-import json
+# Shared by the rule files: where files are, and the interpreter the jobs run with.
+import os
 import sys
 
 sys.path.insert(0, workflow.basedir)
-
-from pipeline.artifacts import code_closure
-from pipeline.readers import find_inputs
-
-OUT = config["outputs"]
-SHARDS = [f"{number:03d}" for number in range(config["shards"])]
-PYTHON = sys.executable
+# Jobs run `python` from the environment Snakemake runs in.
+envvars:
+    "PATH",
 
 
-def stage_code(module):
-    """The project modules a stage runs (Snakemake does not track imports itself)."""
-    return sorted(set(code_closure(module)) | set(code_closure("pipeline.runner")))
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
+from pipeline.workflow import WorkflowLayout, parent_dir
 
-def stage_params(stage):
-    """A stage's config section as JSON: passed through params so changes are tracked."""
-    return json.dumps(config.get(stage, {}), ensure_ascii=False, sort_keys=True)
-
-
-def model_files(stage):
-    """Every file of the model a stage loads, so a new model re-runs the stage."""
-    folder = Path(workflow.basedir) / config[stage]["model"]
-    return sorted(str(p.relative_to(workflow.basedir)) for p in folder.rglob("*") if p.is_file())
-
-
-def raw_files():
-    """Input files that exist (broken links and unreadable files are quarantined, not missing)."""
-    return [str(p) for p in find_inputs(config["inputs"]) if p.exists()]
-
-
-def shard_files(stage, suffix=".jsonl"):
-    return expand(f"{OUT}/{stage}/shard-{{shard}}{suffix}", shard=SHARDS)
+layout = WorkflowLayout(config, workflow.basedir)
+OUT = layout.out

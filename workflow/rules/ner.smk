@@ -1,18 +1,20 @@
 rule ner:
     input:
-        docs=f"{OUT}/segment/shard-{{shard}}.jsonl",
-        code=stage_code("pipeline.ner"),
-        model=model_files("ner"),
+        docs=layout.shard_pattern("segment"),
+        code=layout.stage_code("pipeline.ner"),
+        model=layout.model_files("ner"),
     output:
-        docs=f"{OUT}/ner/shard-{{shard}}.jsonl",
-        manifest=f"{OUT}/ner/shard-{{shard}}.manifest.json",
+        docs=layout.shard_pattern("ner"),
+        manifest=layout.shard_pattern("ner", ".manifest.json"),
     params:
-        cfg=stage_params("ner"),
+        cfg=layout.stage_params("ner"),
     threads: 1
     log:
         f"{OUT}/logs/ner/shard-{{shard}}.log",
     benchmark:
         f"{OUT}/benchmarks/ner/shard-{{shard}}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
     shell:
-        "{PYTHON:q} -m pipeline stage ner --input {input.docs:q} --output {output.docs:q}"
+        "python -m pipeline stage ner --input {input.docs:q} --output {output.docs:q}"
         " --params {params.cfg:q} > {log:q} 2>&1"

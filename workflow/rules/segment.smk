@@ -1,18 +1,20 @@
 rule segment:
     input:
-        docs=f"{OUT}/clean/shard-{{shard}}.jsonl",
-        code=stage_code("pipeline.segment"),
-        model=model_files("segment"),
+        docs=layout.shard_pattern("clean"),
+        code=layout.stage_code("pipeline.segment"),
+        model=layout.model_files("segment"),
     output:
-        docs=f"{OUT}/segment/shard-{{shard}}.jsonl",
-        manifest=f"{OUT}/segment/shard-{{shard}}.manifest.json",
+        docs=layout.shard_pattern("segment"),
+        manifest=layout.shard_pattern("segment", ".manifest.json"),
     params:
-        cfg=stage_params("segment"),
+        cfg=layout.stage_params("segment"),
     threads: 1
     log:
         f"{OUT}/logs/segment/shard-{{shard}}.log",
     benchmark:
         f"{OUT}/benchmarks/segment/shard-{{shard}}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
     shell:
-        "{PYTHON:q} -m pipeline stage segment --input {input.docs:q} --output {output.docs:q}"
+        "python -m pipeline stage segment --input {input.docs:q} --output {output.docs:q}"
         " --params {params.cfg:q} > {log:q} 2>&1"

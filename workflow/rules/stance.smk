@@ -1,17 +1,19 @@
 rule stance:
     input:
-        docs=f"{OUT}/ner/shard-{{shard}}.jsonl",
-        code=stage_code("pipeline.stance"),
+        docs=layout.shard_pattern("ner"),
+        code=layout.stage_code("pipeline.stance"),
     output:
-        docs=f"{OUT}/stance/shard-{{shard}}.jsonl",
-        manifest=f"{OUT}/stance/shard-{{shard}}.manifest.json",
+        docs=layout.shard_pattern("stance"),
+        manifest=layout.shard_pattern("stance", ".manifest.json"),
     params:
-        cfg=stage_params("stance"),
+        cfg=layout.stage_params("stance"),
     threads: 1
     log:
         f"{OUT}/logs/stance/shard-{{shard}}.log",
     benchmark:
         f"{OUT}/benchmarks/stance/shard-{{shard}}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
     shell:
-        "{PYTHON:q} -m pipeline stage stance --input {input.docs:q} --output {output.docs:q}"
+        "python -m pipeline stage stance --input {input.docs:q} --output {output.docs:q}"
         " --params {params.cfg:q} > {log:q} 2>&1"

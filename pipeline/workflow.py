@@ -1,0 +1,50 @@
+"""What the Snakemake rules need to know about files: shard names, the project modules a
+stage runs (Snakemake does not track imports itself), model files and inputs.
+
+Kept here, not in the ``.smk`` files, so the rule files read like tables and this logic
+is importable and tested like the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.artifacts import code_closure
+from pipeline.readers import find_inputs
+
+
+class WorkflowLayout:
+    def __init__(self, config: dict, basedir: str):
+        self.config = config
+        self.basedir = Path(basedir)
+        self.out = config["outputs"]
+        self.shards = [f"{number:03d}" for number in range(config["shards"])]
+
+    def shard_files(self, stage: str, suffix: str = ".jsonl") -> list[str]:
+        return [f"{self.out}/{stage}/shard-{shard}{suffix}" for shard in self.shards]
+
+    def shard_pattern(self, stage: str, suffix: str = ".jsonl") -> str:
+        return f"{self.out}/{stage}/shard-{{shard}}{suffix}"
+
+    def stage_code(self, module: str) -> list[str]:
+        """The project source files a stage runs, plus the runner that writes its output."""
+        return sorted(set(code_closure(module)) | set(code_closure("pipeline.runner")))
+
+    def stage_params(self, stage: str) -> str:
+        """A stage's config section as JSON, passed through params so changes are tracked."""
+        return json.dumps(self.config.get(stage, {}), ensure_ascii=False, sort_keys=True)
+
+    def model_files(self, stage: str) -> list[str]:
+        """Every file of the model a stage loads, so a new model re-runs the stage."""
+        folder = self.basedir / self.config[stage]["model"]
+        return sorted(p.relative_to(self.basedir).as_posix() for p in folder.rglob("*") if p.is_file())
+
+    def raw_files(self) -> list[str]:
+        """Input files that exist (broken links are quarantined by the clean stage, not missing)."""
+        return [p.as_posix() for p in find_inputs(self.config["inputs"]) if p.exists()]
+
+
+def parent_dir(wildcards, output) -> str:
+    """The folder of a rule's first output (a params function, so paths are not hardcoded)."""
+    return str(Path(output[0]).parent)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Create .venv and install the pinned dependencies. Safe to re-run: it does nothing when
+# the installed set already matches requirements*.txt.
+#   torch==2.13.0 goes first and alone: it is a local CPU wheel, and any other torch spec
+#   (or a package whose torch range 2.13.0 does not satisfy) would pull gigabytes of CUDA.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      python=$candidate; break
+    fi
+  done
+fi
+[ -n "$python" ] || { echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+stamp=.venv/.installed
+want=$(cat requirements.txt | sha256sum | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0
+.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+echo "$want" > "$stamp"
+echo "setup: .venv ready ($(.venv/bin/python --version))"

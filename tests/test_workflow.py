@@ -1,0 +1,98 @@
+"""The whole workflow on the seeds, in a scratch copy of the repository: three documents
+through five stages, identical bytes on a second run, and a code change re-running only
+the stage it touches and the ones after it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_workflow
+
+STAGES = ["clean", "segment", "ner", "stance", "summarize"]
+
+
+def snakemake(workdir: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def pipeline_cli(workdir: Path, *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=workdir, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def artifact_hashes(out: Path) -> dict[str, str]:
+    """Every artifact except logs, benchmarks and timing (those measure, not produce)."""
+    return {
+        path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and path.parts[len(out.parts)] not in ("logs", "benchmarks") and not path.name.endswith(".timing.json")
+    }
+
+
+def planned_rules(dry_run_output: str) -> set[str]:
+    """Rule names from the job-stats table of ``snakemake -n``."""
+    table = dry_run_output.split("Job stats:", 1)[1].split("Reasons:", 1)[0]
+    return {m.group(1) for m in re.finditer(r"^(\w+)\s+\d+\s*$", table, re.M)} - {"total"}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    snakemake(workdir)
+    return workdir
+
+
+def test_workflow_seeds_give_three_documents_through_every_stage(workdir):
+    index = json.loads((workdir / "outputs" / "artifacts.json").read_text())
+    assert index["documents"] == 3 and index["quarantined"] == 0
+    for stage in STAGES:
+        assert index["stages"][stage]["counts"]["docs_out"] == 3
+    listed = json.loads(pipeline_cli(workdir, "ls", "--json").splitlines()[-1])
+    assert sorted(row["id"] for row in listed) == ["000_43a1417fc8ec1a8e", "002_666ca9bd639e9b56-1", "002_666ca9bd639e9b56-2"]
+    record = json.loads(pipeline_cli(workdir, "show", "002_666ca9bd639e9b56-1", "--json").splitlines()[-1])
+    for layer in ("text", "meta", "sentences", "tok", "ner", "entities", "stance", "summary"):
+        assert layer in record, layer
+    text = record["text"]
+    for word, begin, end in record["tok"]:
+        assert text[begin:end] == word
+    for mention, _, begin, end in record["ner"]:
+        assert text[begin:end] == mention
+
+
+def test_workflow_rerun_in_fresh_folder_is_byte_identical(workdir):
+    snakemake(workdir, "--config", "outputs=outputs_again")
+    first = artifact_hashes(workdir / "outputs")
+    second = artifact_hashes(workdir / "outputs_again")
+    assert first == second and len(first) > 20
+
+
+def test_workflow_nothing_to_do_when_nothing_changed(workdir):
+    assert "Nothing to be done" in snakemake(workdir, "-n")
+
+
+def test_workflow_stage_code_change_reruns_that_stage_and_later_only(workdir):
+    versions_before = {s: (workdir / "outputs/versions" / s / "latest").read_text() for s in STAGES}
+    with open(workdir / "pipeline" / "ner.py", "a", encoding="utf-8") as handle:
+        handle.write("\n# a change to the NER stage's code\n")
+    planned = planned_rules(snakemake(workdir, "-n"))
+    assert planned == {"ner", "stance", "summarize", "corpus_views", "publish", "all"}
+    snakemake(workdir)
+    versions_after = {s: (workdir / "outputs/versions" / s / "latest").read_text() for s in STAGES}
+    assert versions_after["clean"] == versions_before["clean"] and versions_after["segment"] == versions_before["segment"]
+    assert versions_after["ner"] != versions_before["ner"]
+    listed = json.loads(pipeline_cli(workdir, "artifacts", "--json").splitlines()[-1])
+    ner_versions = [row for row in listed if row["stage"] == "ner"]
+    assert len(ner_versions) == 2 and sum(row["latest"] for row in ner_versions) == 1
