@@ -15,7 +15,7 @@ from pipeline.charlm import CharTrigramLM, default_lm
 from pipeline.clean import chinese_ratio, clean_unit
 from pipeline.readers import Quarantined, find_inputs, read_units
 
-DEFAULTS = {"max_file_mb": 64, "min_chinese_ratio": 0.3, "min_chars": 1, "near_duplicate_jaccard": 0.8}
+DEFAULTS = {"max_file_mb": 64, "min_chinese_ratio": 0.3, "min_chars": 1, "near_duplicate_jaccard": 0.9}
 SHINGLE = 5  # characters per shingle for near-duplicate detection
 SAMPLE_MOD = 8  # keep shingles whose hash ≡ 0 (mod 8) as the candidate index
 
@@ -53,8 +53,13 @@ class DuplicateFinder:
         self.exact: dict[str, str] = {}
         self.index: dict[int, list[str]] = {}
         self.prints: dict[str, set[int]] = {}
+        self.sample_sizes: dict[str, int] = {}
+        self.dates: dict[str, str | None] = {}
 
-    def check(self, doc_id: str, text: str) -> tuple[str, str] | None:
+    def check(self, doc_id: str, text: str, date: str | None = None) -> tuple[str, str] | None:
+        """``(reason, kept_id)`` if ``text`` duplicates an earlier document, else None.
+        Templated reports of different days (same wording, new figures) are not near
+        duplicates: a differing ``date`` rules a near duplicate out."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if digest in self.exact:
             return "exact_duplicate", self.exact[digest]
@@ -64,13 +69,18 @@ class DuplicateFinder:
         for p in sample:
             for other in self.index.get(p, ()):
                 candidates[other] = candidates.get(other, 0) + 1
-        for other, _ in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
+        for other, shared in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
+            # Near duplicates share most sampled 5-grams; boilerplate openings share few.
+            if shared < 0.5 * min(len(sample), self.sample_sizes[other]):
+                break
             theirs = self.prints[other]
             jaccard = len(prints & theirs) / max(1, len(prints | theirs))
-            if jaccard >= self.threshold:
+            if jaccard >= self.threshold and not (date and self.dates.get(other) and date != self.dates[other]):
                 return "near_duplicate", other
         self.exact[digest] = doc_id
         self.prints[doc_id] = prints
+        self.sample_sizes[doc_id] = len(sample)
+        self.dates[doc_id] = date
         for p in sample:
             self.index.setdefault(p, []).append(doc_id)
         return None
@@ -113,7 +123,7 @@ def _check(record: dict, settings: dict, seen_ids: dict, duplicates: DuplicateFi
         return "not_chinese", f"Chinese share {ratio:.2f} < min_chinese_ratio {settings['min_chinese_ratio']}", None
     if record["id"] in seen_ids:
         return "duplicate_id", f"id also in {seen_ids[record['id']]}", record["id"]
-    duplicate = duplicates.check(record["id"], text)
+    duplicate = duplicates.check(record["id"], text, record["meta"].get("date"))
     if duplicate:
         reason, kept = duplicate
         return reason, f"same text as {kept}" if reason == "exact_duplicate" else f"near-duplicate of {kept}", kept

@@ -96,7 +96,10 @@ def test_quarantine_jsonl_bad_lines_keep_good_ones(tmp_path):
 
 
 def test_quarantine_exact_and_near_duplicates_point_to_kept(tmp_path):
-    long = ARTICLE + "有关部门表示，将加强对人工智能生成内容的管理，要求平台标注合成内容，防止虚假信息传播。"
+    long = ARTICLE + "有关部门表示，将加强对人工智能生成内容的管理，要求平台标注合成内容，防止虚假信息传播。" + (
+        "多家媒体机构已经建立了内部规范，明确哪些环节可以使用生成工具，哪些环节必须由编辑人工核实。"
+        "业内人士指出，技术本身并无好坏，关键在于使用者是否建立了可靠的审核流程。"
+    )
     near = long.replace("记者们", "记者")
     batch, _ = run(tmp_path, {"a.txt": long.encode(), "b.txt": long.encode(), "c.txt": near.encode()})
     assert [r["id"] for r in batch.records] == ["a"]
@@ -118,3 +121,13 @@ def test_ingest_accounts_for_every_article(tmp_path):
 def test_shard_of_is_stable_and_spread():
     assert shard_of("000_43a1417fc8ec1a8e", 2) == shard_of("000_43a1417fc8ec1a8e", 2)
     assert {shard_of(f"doc-{i}", 4) for i in range(100)} == {0, 1, 2, 3}
+
+
+def test_quarantine_templated_reports_of_different_days_are_kept(tmp_path):
+    body = "十四届全国人大二次会议主席团4日上午在北京人民大会堂举行第一次会议。会议应到181人，出席180人。" * 3
+    lines = [
+        json.dumps({"id": "2024", "date": "20240304", "text": body}, ensure_ascii=False),
+        json.dumps({"id": "2025", "date": "20250304", "text": body.replace("二次", "三次")}, ensure_ascii=False),
+    ]
+    batch, _ = run(tmp_path, {"news.jsonl": "\n".join(lines).encode()})
+    assert sorted(r["id"] for r in batch.records) == ["2024", "2025"]
