@@ -19,9 +19,11 @@ include: "workflow/rules/ner.smk"
 include: "workflow/rules/stance.smk"
 include: "workflow/rules/summarize.smk"
 include: "workflow/rules/publish.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
-        rules.publish.output.artifacts,
+        rules.audit.output.summary,
+        rules.report.output.index,
     default_target: True

@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "eval":
         return _cmd_eval(argv[1:])
+    if argv and argv[0] == "bench":
+        from pipeline.bench import main as bench
+
+        return bench(argv[1:])
     from pipeline import commands  # the inspection and run commands
 
     return commands.main(argv)

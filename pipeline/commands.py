@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -74,14 +73,40 @@ def cmd_artifacts(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    from pipeline.audit import run_audit
+
+    try:
+        counts = run_audit(args.outputs, args.cases)
+    except FileNotFoundError as error:
+        print(f"error: {error.filename}: missing; run the workflow first", file=sys.stderr)
+        return 1
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for key, value in counts.items():
+        print(f"{key:<12} {value}")
+    if args.json:
+        print(json.dumps(counts, sort_keys=True))
+    return 0
+
+
 def cmd_run(extra: list[str]) -> int:
-    command = [sys.executable, "-m", "snakemake", "--cores", "2", *extra]
-    return subprocess.call(command, cwd=REPO_ROOT)
+    """Run the workflow with a per-stage progress display and a closing summary line."""
+    from pipeline.progress import run_with_progress
+
+    outputs = "outputs"
+    for index, arg in enumerate(extra):  # `--config outputs=X` moves the output folder
+        if arg.startswith("outputs="):
+            outputs = arg.split("=", 1)[1]
+    cores = [] if "--cores" in extra or "-c" in extra else ["--cores", "2"]
+    command = [sys.executable, "-m", "snakemake", *cores, *extra]
+    return run_with_progress(command, REPO_ROOT / outputs, REPO_ROOT)
 
 
 def cmd_stage(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline stage")
-    parser.add_argument("stage", choices=["clean", "segment", "ner", "stance", "summarize", "corpus", "publish"])
+    parser.add_argument("stage", choices=["clean", "segment", "ner", "stance", "summarize", "corpus", "publish", "report"])
     parser.add_argument("--input", nargs="+")
     parser.add_argument("--output")
     parser.add_argument("--inputs", nargs="+")
@@ -100,6 +125,10 @@ def cmd_stage(argv: list[str]) -> int:
         result = build(args.input, args.out_dir)
     elif args.stage == "publish":
         result = runner.run_publish(args.out_dir)
+    elif args.stage == "report":
+        from pipeline.report import build_report
+
+        result = build_report(args.out_dir)
     else:
         result = runner.run_stage(args.stage, args.input[0], args.output, params)
     print(json.dumps(result, ensure_ascii=False, sort_keys=True))
@@ -123,7 +152,10 @@ def main(argv: list[str]) -> int:
     show.add_argument("--layer", action="append", help="only these layers (repeatable)")
     artifacts = sub.add_parser("artifacts", parents=[common], help="list stage versions")
     artifacts.add_argument("--json", action="store_true")
+    audit = sub.add_parser("audit", parents=[common], help="account for every input record")
+    audit.add_argument("--cases", help="cases.json of a generated bad-input corpus (adds cases_tried)")
+    audit.add_argument("--json", action="store_true")
     sub.add_parser("run", help="run the workflow (extra args go to snakemake)")
     sub.add_parser("eval", help="measure a stage: eval {segment,ner,stance,summary} --json")
     args = parser.parse_args(argv)
-    return {"ls": cmd_ls, "show": cmd_show, "artifacts": cmd_artifacts}[args.command](args)
+    return {"ls": cmd_ls, "show": cmd_show, "artifacts": cmd_artifacts, "audit": cmd_audit}[args.command](args)

@@ -45,6 +45,21 @@ class WorkflowLayout:
         return [p.as_posix() for p in find_inputs(self.config["inputs"]) if p.exists()]
 
 
+def after_clean(checkpoints, suffix: str = ".jsonl"):
+    """An input function for a shard of the clean checkpoint.
+
+    Clean is a checkpoint so that, after it runs, Snakemake looks at each shard again:
+    a shard whose bytes did not change (same checksum) does not re-run the stages after
+    it. Adding documents therefore re-computes only the shards they land in.
+    """
+
+    def clean_shard(wildcards) -> str:
+        folder = Path(checkpoints.clean.get().output.quarantine).parent
+        return str(folder / f"shard-{wildcards.shard}{suffix}")
+
+    return clean_shard
+
+
 def parent_dir(wildcards, output) -> str:
     """The folder of a rule's first output (a params function, so paths are not hardcoded)."""
     return str(Path(output[0]).parent)

@@ -1,4 +1,4 @@
-rule clean:
+checkpoint clean:
     input:
         raw=layout.raw_files(),
         code=layout.stage_code("pipeline.ingest"),

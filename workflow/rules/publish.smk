@@ -40,3 +40,23 @@ rule publish:
         "../envs/pipeline.yaml"
     shell:
         "python -m pipeline stage publish --out-dir {params.out_dir:q} > {log:q} 2>&1"
+
+
+rule audit:
+    input:
+        artifacts=rules.publish.output.artifacts,
+        code=layout.stage_code("pipeline.audit"),
+    output:
+        ledger=f"{OUT}/audit/ledger.jsonl",
+        summary=f"{OUT}/audit/summary.json",
+    params:
+        out_dir=OUT,
+    threads: 1
+    log:
+        f"{OUT}/logs/audit.log",
+    benchmark:
+        f"{OUT}/benchmarks/audit.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    shell:
+        "python -m pipeline audit --outputs {params.out_dir:q} --json > {log:q} 2>&1"

@@ -1,6 +1,6 @@
 rule segment:
     input:
-        docs=layout.shard_pattern("clean"),
+        docs=after_clean(checkpoints),
         code=layout.stage_code("pipeline.segment"),
         model=layout.model_files("segment"),
     output:

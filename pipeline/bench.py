@@ -1,0 +1,121 @@
+"""``python -m pipeline bench``: batch speed, re-runs and reproducibility on 5,000 articles.
+
+Steps, each a real ``snakemake --cores 2`` run in a scratch folder under ``outputs/bench``:
+(1) a full run on all but 50 articles, (2) a no-change re-run, (3) a re-run after adding
+the 50 held-back articles as a new input file, (4) a full run of the same 5,000 articles
+in a fresh folder, whose every artifact must hash the same as (3)'s. jieba's plain
+segmentation of the same texts is timed in this process as a reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipeline.paths import REPO_ROOT, shared_path
+
+STAGE_RULES = {"clean": "clean", "segment": "segment", "ner": "ner", "stance": "stance", "summarize": "summarize"}
+HELD_BACK = 50
+
+
+def snakemake(inputs: list[str], outputs: str, cores: int) -> float:
+    config = [f"inputs={json.dumps(inputs)}", f"outputs={outputs}"]
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", str(cores), "--quiet", "all", "--config", *config],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode:
+        raise RuntimeError(f"snakemake failed ({outputs}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return elapsed
+
+
+def artifact_hashes(out: Path) -> dict[str, str]:
+    """Hashes of every current artifact; logs, benchmarks and timing measure rather than
+    produce, and ``versions/`` is history (a re-run folder holds one more version)."""
+    return {
+        path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+        and path.relative_to(out).parts[0] not in ("logs", "benchmarks", "versions")
+        and not path.name.endswith(".timing.json")
+    }
+
+
+def job_benchmarks(out: Path) -> list[dict]:
+    """Snakemake's per-job benchmark rows (seconds, max RSS) with the rule name."""
+    rows = []
+    for path in sorted((out / "benchmarks").rglob("*.tsv")):
+        rule = path.relative_to(out / "benchmarks").parts[0].removesuffix(".tsv")
+        with open(path, encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                rows.append({"rule": rule, "s": float(row["s"]), "max_rss": float(row["max_rss"] if row["max_rss"] != "-" else 0)})
+    return rows
+
+
+def jieba_seconds(texts: list[str]) -> float:
+    import jieba
+
+    jieba.initialize()
+    started = time.perf_counter()
+    for text in texts:
+        jieba.lcut(text)
+    return time.perf_counter() - started
+
+
+def run(corpus: Path, scratch: Path, cores: int) -> dict:
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    shutil.rmtree(scratch, ignore_errors=True)
+    inputs = scratch / "input"
+    inputs.mkdir(parents=True)
+    (inputs / "batch.jsonl").write_text("\n".join(lines[:-HELD_BACK]) + "\n", encoding="utf-8")
+    first, fresh = (scratch / "run1").as_posix(), (scratch / "run2").as_posix()
+
+    full_s = snakemake([inputs.as_posix()], first, cores)
+    stats = job_benchmarks(Path(first))
+    noop_s = snakemake([inputs.as_posix()], first, cores)
+    (inputs / "new.jsonl").write_text("\n".join(lines[-HELD_BACK:]) + "\n", encoding="utf-8")
+    incremental_s = snakemake([inputs.as_posix()], first, cores)
+    snakemake([inputs.as_posix()], fresh, cores)
+    identical = artifact_hashes(Path(first)) == artifact_hashes(Path(fresh))
+
+    per_stage = {stage: round(sum(r["s"] for r in stats if r["rule"] == rule), 2) for stage, rule in STAGE_RULES.items()}
+    chars = sum(len(text) for text in texts[:-HELD_BACK])
+    return {
+        "docs": len(texts) - HELD_BACK,
+        "chars": chars,
+        "full_s": round(full_s, 2),
+        "chars_per_s": round(chars / full_s),
+        "noop_s": round(noop_s, 2),
+        "incremental_s": round(incremental_s, 2),
+        "identical": identical,
+        "peak_rss_mb": round(max(r["max_rss"] for r in stats), 1),
+        "per_stage_s": per_stage,
+        "jieba_seg_s": round(jieba_seconds(texts[:-HELD_BACK]), 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=None, help="JSON-lines corpus (default: $ZHNLP_SHARED/bench/xwlb_sample5000.jsonl)")
+    parser.add_argument("--scratch", default="outputs/bench", help="scratch folder (default: outputs/bench)")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    corpus = Path(args.corpus) if args.corpus else shared_path("bench", "xwlb_sample5000.jsonl")
+    result = run(corpus, REPO_ROOT / args.scratch, args.cores)
+    print(f"{'measure':<16} value")
+    for key, value in result.items():
+        print(f"{key:<16} {value}")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0

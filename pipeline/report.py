@@ -1,0 +1,199 @@
+"""The HTML report: ``outputs/report/index.html`` and one page per document.
+
+Self-contained (no external scripts, fonts or styles): every page carries its own small
+stylesheet; the overview embeds a compact JSON index so its search and pagination work
+offline at 5,000 documents. Entities are rendered by spaCy's displaCy; AI sentences are
+coloured by stance (red concerned, blue dismissive) with holder and score; summary
+sentences are outlined in the text; the cleaning repairs are listed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from spacy import displacy
+
+from pipeline.record import atomic_write_text, read_jsonl
+
+STYLE = """
+body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222;line-height:1.6}
+h1,h2{font-weight:600} table{border-collapse:collapse;margin:.5rem 0} td,th{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:top}
+.sent{padding:.15rem .4rem;margin:.1rem 0;border-left:4px solid transparent}
+.concerned{background:#fde2e1;border-left-color:#c62828}.dismissive{background:#dde8fb;border-left-color:#1e4fbf}.neutral-ai{background:#f3f3f3}
+.summary{outline:2px solid #2e7d32;outline-offset:1px}
+.badge{display:inline-block;font-size:.75rem;padding:0 .4rem;border-radius:.6rem;margin-left:.3rem;background:#eee}
+.badge.concerned{background:#c62828;color:#fff}.badge.dismissive{background:#1e4fbf;color:#fff}
+.muted{color:#777;font-size:.85rem} .pager button{margin:0 .2rem} input[type=search]{width:20rem;padding:.3rem}
+.bar{display:inline-block;height:.9rem;background:#888;vertical-align:middle}
+""".strip()
+
+STANCE_CLASS = {"concerned": "concerned", "dismissive": "dismissive", "neutral": "neutral-ai"}
+ENTITY_COLORS = {"PER": "#f8bbd0", "ORG": "#b2ebf2", "LOC": "#c8e6c9", "PRODUCT": "#fff59d"}
+
+
+def page(title: str, body: str) -> str:
+    return (
+        f'<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{STYLE}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def doc_filename(doc_id: str) -> str:
+    """A file name safe on every system for any document id."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in doc_id)
+    return f"{safe[:80]}.html"
+
+
+def _sentence_html(record: dict, begin: int, end: int) -> str:
+    """One sentence with its entities rendered by displaCy (manual mode, offsets shifted)."""
+    ents = [
+        {"start": b - begin, "end": e - begin, "label": label}
+        for _, label, b, e in record.get("ner", [])
+        if begin <= b and e <= end
+    ]
+    spec = {"text": record["text"][begin:end], "ents": ents, "title": None}
+    return displacy.render(spec, style="ent", manual=True, page=False, options={"colors": ENTITY_COLORS})
+
+
+def document_page(record: dict) -> str:
+    meta = record.get("meta", {})
+    stance_by_sentence = {s["sent"]: s for s in record.get("stance", {}).get("sentences", [])}
+    summary_spans = [(b, e) for _, b, e in record.get("summary", {}).get("sentences", [])]
+    parts = [f'<p><a href="../index.html">← all documents</a></p><h1>{html.escape(meta.get("title", record["id"]))}</h1>']
+    parts.append('<table class="muted">' + "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in sorted(meta.items()) if k != "captions"
+    ) + "</table>")
+    summary = record.get("summary", {})
+    if summary.get("text"):
+        parts.append(f'<h2>Summary</h2><p class="summary">{html.escape(summary["text"])}</p>')
+    parts.append("<h2>Text</h2>")
+    for index, (begin, end) in enumerate(record.get("sentences", [])):
+        classes = ["sent"]
+        badge = ""
+        stance = stance_by_sentence.get(index)
+        if stance:
+            classes.append(STANCE_CLASS.get(stance["stance"], "neutral-ai"))
+            holder = stance.get("holder") or "—"
+            badge = f'<span class="badge {stance["stance"]}">{stance["stance"]} {stance.get("score", 0):+.2f} · {html.escape(holder)}</span>'
+        if any(b <= begin and end <= e or begin <= b < end for b, e in summary_spans):
+            classes.append("summary")
+        parts.append(f'<div class="{" ".join(classes)}" data-sent="{index}">{_sentence_html(record, begin, end)}{badge}</div>')
+    entities = record.get("entities", [])
+    if entities:
+        parts.append("<h2>Entities</h2><table><tr><th>name</th><th>type</th><th>mentions</th><th>aliases</th></tr>" + "".join(
+            f"<tr><td>{html.escape(e['name'])}</td><td>{e['type']}</td><td>{len(e.get('mentions', []))}</td>"
+            f"<td>{html.escape('、'.join(e.get('aliases', [])))}</td></tr>" for e in entities
+        ) + "</table>")
+    repairs = record.get("repairs", [])
+    if repairs:
+        parts.append("<h2>Cleaning repairs</h2><table><tr><th>action</th><th>reason</th><th>text</th></tr>" + "".join(
+            f"<tr><td>{r['action']}</td><td>{html.escape(r['reason'])}</td>"
+            f"<td>{html.escape(str(r.get('text') or (r.get('end_of', '') + ' ⟶ ' + str(r.get('start_of', r.get('pull_quote', ''))))))[:160]}</td></tr>"
+            for r in repairs
+        ) + "</table>")
+    return page(meta.get("title", record["id"]), "".join(parts))
+
+
+def _histogram(scores: list[float], bins: int = 10) -> str:
+    """Stance scores in [-1, 1] as an inline SVG bar chart."""
+    counts = [0] * bins
+    for score in scores:
+        counts[min(bins - 1, int((score + 1) / 2 * bins))] += 1
+    top = max(counts) or 1
+    bars = []
+    for i, count in enumerate(counts):
+        height = 100 * count / top
+        colour = "#1e4fbf" if i < bins // 2 - 1 else "#c62828" if i > bins // 2 else "#999"
+        bars.append(f'<rect x="{i * 30 + 5}" y="{110 - height}" width="24" height="{height}" fill="{colour}"><title>{count}</title></rect>')
+    return (
+        f'<svg width="{bins * 30 + 10}" height="130" role="img" aria-label="stance score histogram">{"".join(bars)}'
+        '<text x="5" y="126" font-size="10">−1 dismissive</text><text x="230" y="126" font-size="10">concerned +1</text></svg>'
+    )
+
+
+def overview_page(records: list[dict], artifacts: dict, quarantine: list[dict], holders: list[dict], timings: dict) -> str:
+    index = [
+        {"id": r["id"], "t": r.get("meta", {}).get("title", "")[:60], "f": doc_filename(r["id"]),
+         "c": sum(1 for s in r.get("stance", {}).get("sentences", []) if s["stance"] == "concerned"),
+         "d": sum(1 for s in r.get("stance", {}).get("sentences", []) if s["stance"] == "dismissive")}
+        for r in records
+    ]
+    by_type: dict[str, Counter] = defaultdict(Counter)
+    for record in records:
+        for entity in record.get("entities", []):
+            by_type[entity["type"]][entity["name"]] += 1
+    scores = [s.get("score", 0.0) for r in records for s in r.get("stance", {}).get("sentences", []) if s["stance"] != "neutral"]
+    parts = [f"<h1>Chinese news batch: {len(records)} documents</h1>"]
+    parts.append(f'<p>{len(records)} documents processed, {len(quarantine)} quarantined.</p>')
+    parts.append("<h2>Stages</h2><table><tr><th>stage</th><th>version</th><th>method</th><th>docs</th><th>time (s)</th></tr>" + "".join(
+        f"<tr><td>{stage}</td><td><code>{info['version']}</code></td><td>{html.escape(info['method'])}</td>"
+        f"<td>{info['counts'].get('docs_out')}</td><td>{timings.get(stage, 0):.1f}</td></tr>"
+        for stage, info in artifacts.get("stages", {}).items()
+    ) + "</table>")
+    parts.append("<h2>Who warned, who dismissed</h2><table><tr><th>holder</th><th>stance</th><th>docs</th><th>mean score</th><th>strongest evidence</th></tr>")
+    for row in holders[:50]:
+        stance = row.get("stance", "")
+        doc = row.get("docs", [""])[0] if row.get("docs") else ""
+        parts.append(
+            f'<tr><td>{html.escape(str(row.get("holder")))}</td><td><span class="badge {stance}">{stance}</span></td>'
+            f'<td>{len(row.get("docs", []))}</td><td>{row.get("mean_score", 0):+.2f}</td>'
+            f'<td><a href="docs/{doc_filename(doc)}">{html.escape(str(row.get("evidence", ""))[:80])}</a></td></tr>'
+        )
+    parts.append("</table><h2>Stance scores of AI-risk statements</h2>" + _histogram(scores))
+    parts.append("<h2>Top entities</h2>" + "".join(
+        f"<h3>{label}</h3><p>" + "、".join(f"{html.escape(name)} ({count})" for name, count in by_type[label].most_common(12)) + "</p>"
+        for label in sorted(by_type)
+    ))
+    if quarantine:
+        parts.append("<h2>Quarantined</h2><table><tr><th>source</th><th>id</th><th>reason</th><th>detail</th></tr>" + "".join(
+            f"<tr><td>{html.escape(q['source_file'])}{':' + str(q['source_line']) if q.get('source_line') else ''}</td>"
+            f"<td>{html.escape(str(q.get('id') or ''))}</td><td>{q['reason']}</td><td>{html.escape(q.get('detail', ''))}</td></tr>"
+            for q in quarantine[:500]
+        ) + "</table>")
+    embedded = json.dumps(index, ensure_ascii=False).replace("</", "<\\/")  # no early </script>
+    parts.append(
+        '<h2>Documents</h2><input type="search" id="q" placeholder="search id or title"> '
+        '<span class="pager"><button id="prev">‹</button><span id="pos"></span><button id="next">›</button></span>'
+        '<table id="docs"><thead><tr><th>id</th><th>title</th><th>concerned</th><th>dismissive</th></tr></thead><tbody></tbody></table>'
+        f'<script id="index" type="application/json">{embedded}</script>'
+        "<script>" + _SCRIPT + "</script>"
+    )
+    return page("Chinese news batch report", "".join(parts))
+
+
+_SCRIPT = """
+const all=JSON.parse(document.getElementById('index').textContent);const size=50;let page=0,rows=all;
+const body=document.querySelector('#docs tbody');const esc=s=>s.replace(/[&<>"]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
+function draw(){body.innerHTML=rows.slice(page*size,(page+1)*size).map(d=>`<tr><td><a href="docs/${d.f}">${esc(d.id)}</a></td><td>${esc(d.t)}</td><td>${d.c}</td><td>${d.d}</td></tr>`).join('');
+document.getElementById('pos').textContent=` ${rows.length?page+1:0}/${Math.ceil(rows.length/size)} (${rows.length}) `;}
+document.getElementById('q').addEventListener('input',e=>{const q=e.target.value.toLowerCase();rows=all.filter(d=>d.id.toLowerCase().includes(q)||d.t.toLowerCase().includes(q));page=0;draw();});
+document.getElementById('prev').onclick=()=>{if(page>0){page--;draw();}};document.getElementById('next').onclick=()=>{if((page+1)*size<rows.length){page++;draw();}};draw();
+""".strip()
+
+
+def build_report(out_dir: str | Path) -> dict:
+    """Write the report under ``<out_dir>/report``; returns page count and sizes."""
+    out_dir = Path(out_dir)
+    report = out_dir / "report"
+    records = []
+    for shard in sorted((out_dir / "summarize").glob("shard-*.jsonl")):
+        records.extend(read_jsonl(shard))
+    records.sort(key=lambda r: r["id"])
+    artifacts = json.loads((out_dir / "artifacts.json").read_text(encoding="utf-8"))
+    quarantine = list(read_jsonl(out_dir / "clean" / "quarantine.jsonl"))
+    holders_path = out_dir / "corpus" / "holder_table.jsonl"
+    holders = list(read_jsonl(holders_path)) if holders_path.exists() else []
+    timings = {}
+    for stage in artifacts.get("stages", {}):
+        timings[stage] = sum(json.loads(p.read_text()).get("seconds", 0) for p in (out_dir / stage).glob("*.timing.json"))
+    doc_bytes = 0
+    for record in records:
+        text = document_page(record)
+        doc_bytes += len(text.encode("utf-8"))
+        atomic_write_text(report / "docs" / doc_filename(record["id"]), text)
+    overview = overview_page(records, artifacts, quarantine, holders, timings)
+    atomic_write_text(report / "index.html", overview)
+    return {"documents": len(records), "index_bytes": len(overview.encode("utf-8")), "doc_pages_bytes": doc_bytes}
