@@ -4,6 +4,9 @@
     python -m pipeline ls [--json]             documents of the latest run
     python -m pipeline show DOC_ID [--json] [--layer L …]
     python -m pipeline artifacts [--json]      stage versions, latest marked
+    python -m pipeline audit [--json]          account for every input record
+    python -m pipeline diff A B [--json]       what changed between two runs
+    python -m pipeline export --format docbin|jsonl|conll
     python -m pipeline stage …                 one workflow job (called by the rules)
 """
 
@@ -18,6 +21,7 @@ from pipeline.paths import REPO_ROOT
 from pipeline.record import read_jsonl
 
 FINAL_STAGE = "summarize"
+EXPORT_SUFFIX = {"docbin": "spacy", "jsonl": "jsonl", "conll": "conll"}
 
 
 def _records(out_dir: Path) -> list[dict]:
@@ -91,6 +95,37 @@ def cmd_audit(args) -> int:
     return 0
 
 
+def cmd_diff(args) -> int:
+    from pipeline.diff import diff_paths, render
+
+    try:
+        result = diff_paths(args.a, args.b)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    render(result)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from pipeline import spacy_io
+    from pipeline.record import atomic_write_text, write_jsonl
+
+    records = spacy_io.read_records(Path(args.outputs))
+    target = Path(args.out or f"{args.outputs}/export/docs.{EXPORT_SUFFIX[args.format]}")
+    if args.format == "jsonl":
+        write_jsonl(target, records)
+    elif args.format == "conll":
+        atomic_write_text(target, spacy_io.to_conll([spacy_io.record_to_doc(r) for r in records]))
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(spacy_io.to_docbin([spacy_io.record_to_doc(r) for r in records]))
+    print(f"{len(records)} documents → {target}")
+    return 0
+
+
 def cmd_run(extra: list[str]) -> int:
     """Run the workflow with a per-stage progress display and a closing summary line."""
     from pipeline.progress import run_with_progress
@@ -155,7 +190,14 @@ def main(argv: list[str]) -> int:
     audit = sub.add_parser("audit", parents=[common], help="account for every input record")
     audit.add_argument("--cases", help="cases.json of a generated bad-input corpus (adds cases_tried)")
     audit.add_argument("--json", action="store_true")
+    diff = sub.add_parser("diff", help="compare two runs or artifact versions")
+    diff.add_argument("a")
+    diff.add_argument("b")
+    diff.add_argument("--json", action="store_true")
+    export = sub.add_parser("export", parents=[common], help="export documents for spaCy and other tools")
+    export.add_argument("--format", choices=["docbin", "jsonl", "conll"], required=True)
+    export.add_argument("--out", help="target file (default: <outputs>/export/docs.<ext>)")
     sub.add_parser("run", help="run the workflow (extra args go to snakemake)")
     sub.add_parser("eval", help="measure a stage: eval {segment,ner,stance,summary} --json")
     args = parser.parse_args(argv)
-    return {"ls": cmd_ls, "show": cmd_show, "artifacts": cmd_artifacts, "audit": cmd_audit}[args.command](args)
+    return {"ls": cmd_ls, "show": cmd_show, "artifacts": cmd_artifacts, "audit": cmd_audit, "diff": cmd_diff, "export": cmd_export}[args.command](args)

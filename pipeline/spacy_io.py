@@ -1,0 +1,126 @@
+"""spaCy interop: document records ↔ spaCy ``Doc``s, and export to DocBin, JSON lines, CoNLL.
+
+``pipeline.load(path)`` returns ``Doc``s whose words are the ``tok`` layer, whose
+``doc.ents`` are the NER mentions, whose sentences are the ``sentences`` layer, and which
+carry stance, holder and summary as extension attributes:
+
+- ``doc._.doc_id``, ``doc._.meta``, ``doc._.stance_profile``, ``doc._.summary``
+- ``doc.spans["stance"]``: the AI sentences, each with ``span._.stance``, ``span._.score``
+  and ``span._.holder``; ``doc.spans["summary"]``: the summary sentences.
+
+No model is loaded: the vocabulary is a blank multilingual one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import spacy
+from spacy.tokens import Doc, DocBin, Span
+
+from pipeline.record import read_jsonl
+
+for _name in ("doc_id", "meta", "stance_profile", "summary"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+for _name in ("stance", "score", "holder"):
+    if not Span.has_extension(_name):
+        Span.set_extension(_name, default=None)
+
+_NLP = None
+
+
+def _vocab():
+    global _NLP
+    if _NLP is None:
+        _NLP = spacy.blank("xx")
+    return _NLP.vocab
+
+
+def record_to_doc(record: dict) -> Doc:
+    """A ``Doc`` whose text is exactly the record's text (gaps between words other than a
+    single space become whitespace tokens), so record offsets are ``Doc`` offsets."""
+    text = record["text"]
+    tokens = record.get("tok") or [[ch, i, i + 1] for i, ch in enumerate(text) if not ch.isspace()]
+    words, spaces, position = [], [], 0
+    for _, begin, end in tokens:
+        gap = text[position:begin]
+        if gap == " " and words:
+            spaces[-1] = True
+        elif gap:
+            words.append(gap)
+            spaces.append(False)
+        words.append(text[begin:end])
+        spaces.append(False)
+        position = end
+    if text[position:]:
+        words.append(text[position:])
+        spaces.append(False)
+    doc = Doc(_vocab(), words=words, spaces=spaces)
+    starts = {begin for begin, _ in record.get("sentences", [])}
+    for token in doc:
+        token.is_sent_start = token.i == 0 or token.idx in starts
+
+    def char_span(begin: int, end: int, label: str = "") -> Span | None:
+        return doc.char_span(begin, end, label=label, alignment_mode="expand")
+
+    ents = []
+    for _, label, begin, end in record.get("ner", []):
+        span = char_span(begin, end, label)
+        if span is not None and all(span.start >= other.end or span.end <= other.start for other in ents):
+            ents.append(span)
+    doc.ents = ents
+    stance_spans = []
+    for sentence in record.get("stance", {}).get("sentences", []):
+        span = char_span(sentence["begin"], sentence["end"])
+        if span is not None:
+            span._.stance, span._.score, span._.holder = sentence["stance"], sentence.get("score"), sentence.get("holder")
+            stance_spans.append(span)
+    doc.spans["stance"] = stance_spans
+    doc.spans["summary"] = [s for s in (char_span(b, e) for _, b, e in record.get("summary", {}).get("sentences", [])) if s is not None]
+    doc._.doc_id = record["id"]
+    doc._.meta = record.get("meta")
+    doc._.stance_profile = record.get("stance", {}).get("profile")
+    doc._.summary = record.get("summary", {}).get("text")
+    return doc
+
+
+def read_records(path: str | Path) -> list[dict]:
+    """Records from a ``.jsonl`` file, or from an output folder's final stage."""
+    path = Path(path)
+    if path.is_file():
+        return list(read_jsonl(path))
+    folder = path / "summarize" if (path / "summarize").is_dir() else path
+    records = []
+    for shard in sorted(folder.glob("shard-*.jsonl")):
+        records.extend(read_jsonl(shard))
+    if not records:
+        raise FileNotFoundError(f"{path}: no document records (expected shard-*.jsonl or an output folder)")
+    return sorted(records, key=lambda r: r["id"])
+
+
+def load(path: str | Path) -> list[Doc]:
+    """spaCy ``Doc``s for every record of an artifact (file or output folder)."""
+    return [record_to_doc(record) for record in read_records(path)]
+
+
+def to_docbin(docs: list[Doc]) -> bytes:
+    return DocBin(store_user_data=True, docs=docs).to_bytes()
+
+
+def from_docbin(data: bytes) -> list[Doc]:
+    return list(DocBin(store_user_data=True).from_bytes(data).get_docs(_vocab()))
+
+
+def to_conll(docs: list[Doc]) -> str:
+    """One token per line: index, word, BIO entity tag; a blank line after each sentence;
+    ``# doc_id`` before each document."""
+    lines = []
+    for doc in docs:
+        lines.append(f"# doc_id = {doc._.doc_id}")
+        for sentence in doc.sents:
+            for number, token in enumerate(sentence, 1):
+                tag = f"{token.ent_iob_}-{token.ent_type_}" if token.ent_type_ else "O"
+                lines.append(f"{number}\t{token.text}\t{tag}")
+            lines.append("")
+    return "\n".join(lines) + "\n"
