@@ -63,3 +63,8 @@ def after_clean(checkpoints, suffix: str = ".jsonl"):
 def parent_dir(wildcards, output) -> str:
     """The folder of a rule's first output (a params function, so paths are not hardcoded)."""
     return str(Path(output[0]).parent)
+
+
+def input_parent(wildcards, input) -> str:
+    """The folder of a rule's first input (the output root, for rules reading a whole run)."""
+    return str(Path(input[0]).parent)

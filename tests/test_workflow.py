@@ -7,30 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_workflow
+from conftest import copy_workflow, pipeline_cli, snakemake
 
 STAGES = ["clean", "segment", "ner", "stance", "summarize"]
-
-
-def snakemake(workdir: Path, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir, capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
-
-
-def pipeline_cli(workdir: Path, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=workdir, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 def artifact_hashes(out: Path) -> dict[str, str]:
@@ -60,9 +43,9 @@ def test_workflow_seeds_give_three_documents_through_every_stage(workdir):
     assert index["documents"] == 3 and index["quarantined"] == 0
     for stage in STAGES:
         assert index["stages"][stage]["counts"]["docs_out"] == 3
-    listed = json.loads(pipeline_cli(workdir, "ls", "--json").splitlines()[-1])
+    listed = json.loads(pipeline_cli(workdir, "ls", "--json").stdout.splitlines()[-1])
     assert sorted(row["id"] for row in listed) == ["000_43a1417fc8ec1a8e", "002_666ca9bd639e9b56-1", "002_666ca9bd639e9b56-2"]
-    record = json.loads(pipeline_cli(workdir, "show", "002_666ca9bd639e9b56-1", "--json").splitlines()[-1])
+    record = json.loads(pipeline_cli(workdir, "show", "002_666ca9bd639e9b56-1", "--json").stdout.splitlines()[-1])
     for layer in ("text", "meta", "sentences", "tok", "ner", "entities", "stance", "summary"):
         assert layer in record, layer
     text = record["text"]
@@ -88,11 +71,11 @@ def test_workflow_stage_code_change_reruns_that_stage_and_later_only(workdir):
     with open(workdir / "pipeline" / "ner.py", "a", encoding="utf-8") as handle:
         handle.write("\n# a change to the NER stage's code\n")
     planned = planned_rules(snakemake(workdir, "-n"))
-    assert planned == {"ner", "stance", "summarize", "corpus_views", "publish", "all"}
+    assert planned == {"ner", "stance", "summarize", "corpus_views", "publish", "audit", "report", "all"}
     snakemake(workdir)
     versions_after = {s: (workdir / "outputs/versions" / s / "latest").read_text() for s in STAGES}
     assert versions_after["clean"] == versions_before["clean"] and versions_after["segment"] == versions_before["segment"]
     assert versions_after["ner"] != versions_before["ner"]
-    listed = json.loads(pipeline_cli(workdir, "artifacts", "--json").splitlines()[-1])
+    listed = json.loads(pipeline_cli(workdir, "artifacts", "--json").stdout.splitlines()[-1])
     ner_versions = [row for row in listed if row["stage"] == "ner"]
     assert len(ner_versions) == 2 and sum(row["latest"] for row in ner_versions) == 1

@@ -3,6 +3,7 @@ rule ner:
         docs=layout.shard_pattern("segment"),
         code=layout.stage_code("pipeline.ner"),
         model=layout.model_files("ner"),
+        gazetteer=config["ner"]["gazetteer"],
     output:
         docs=layout.shard_pattern("ner"),
         manifest=layout.shard_pattern("ner", ".manifest.json"),

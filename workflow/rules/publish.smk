@@ -50,7 +50,7 @@ rule audit:
         ledger=f"{OUT}/audit/ledger.jsonl",
         summary=f"{OUT}/audit/summary.json",
     params:
-        out_dir=OUT,
+        out_dir=input_parent,
     threads: 1
     log:
         f"{OUT}/logs/audit.log",

@@ -6,7 +6,7 @@ rule report:
     output:
         index=report(f"{OUT}/report/index.html", caption="../report/report.rst", category="Report"),
     params:
-        out_dir=OUT,
+        out_dir=input_parent,
     threads: 1
     log:
         f"{OUT}/logs/report.log",

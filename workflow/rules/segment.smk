@@ -3,6 +3,7 @@ rule segment:
         docs=after_clean(checkpoints),
         code=layout.stage_code("pipeline.segment"),
         model=layout.model_files("segment"),
+        user_dict=config["segment"]["user_dict"],
     output:
         docs=layout.shard_pattern("segment"),
         manifest=layout.shard_pattern("segment", ".manifest.json"),

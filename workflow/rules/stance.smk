@@ -2,6 +2,8 @@ rule stance:
     input:
         docs=layout.shard_pattern("ner"),
         code=layout.stage_code("pipeline.stance"),
+        lexicon=config["stance"]["lexicon"],
+        gazetteer=config["stance"]["gazetteer"],
     output:
         docs=layout.shard_pattern("stance"),
         manifest=layout.shard_pattern("stance", ".manifest.json"),

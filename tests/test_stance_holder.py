@@ -1,0 +1,78 @@
+"""Holder rules: speech-verb subjects, continuation, unnamed groups, name matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline import stance
+
+
+@pytest.fixture(scope="module")
+def model():
+    return stance.load({})
+
+
+def holders(sentences, model):
+    return stance.sentence_holders(sentences, [stance.classify(s, model) for s in sentences], model)
+
+
+@pytest.mark.parametrize(
+    "sentence, holder",
+    [
+        ("北京大学人工智能研究院教授张伟明认为，AI的风险被严重低估了。", "张伟明"),
+        ("图灵奖得主 Yoshua Bengio 近日在接受采访时表示，AI可能失控。", "Yoshua Bengio"),
+        ("萨姆·奥尔特曼在国会听证会上呼吁加强对AI的监管。", "萨姆·奥尔特曼"),
+        ("非营利组织“人工智能安全中心”发出声明，呼吁降低AI灭绝风险。", "人工智能安全中心"),
+        ("工业和信息化部日前印发通知，要求加强人工智能安全治理。", "工业和信息化部"),
+        ("“AI不会取代人类，”黄仁勋在演讲中说。", "黄仁勋"),
+        ("苹果公司CEO库克接受采访时说，AI应该以人为本。", "库克"),
+        ("美国前国务卿基辛格生前曾多次警告AI的危险。", "基辛格"),
+        ("继千位科学家联名发表公开信，呼吁暂停AI实验。", None),
+        ("本吉奥表示，AI可能对人类构成威胁。", "本吉奥"),  # jieba alone tags only 吉奥
+        ("周鸿祎认为，大模型的安全问题不容忽视。", "周鸿祎"),
+        ("在杨立昆看来，AI末日论纯属杞人忧天。", "杨立昆"),
+        ("微软表示，将为Copilot增加更多安全防护措施。", "微软"),  # a gazetteer organisation
+        ("就在微软宣布裁员之后，马斯克发文称AI将造成大规模失业。", "马斯克"),
+        ("很多人担心人工智能将来会威胁人类。", None),
+        ("业内人士认为，AI泡沫正在形成。", None),
+        ("据外媒报道，该公司发布了新的大模型。", None),
+    ],
+)
+def test_speaker_of_one_sentence(model, sentence, holder):
+    assert holders([sentence], model) == [holder]
+
+
+def test_pronoun_and_elided_subject_continue_the_speaker(model):
+    doc = ["王立新指出，生成式AI会带来新的安全风险。", "他认为，监管应当尽快跟上。", "同时也表示，AI不会取代人类。"]
+    assert holders(doc, model) == ["王立新", "王立新", "王立新"]
+
+
+def test_quotation_continues_until_it_closes(model):
+    doc = ["李华表示：“大模型的风险不容忽视。", "我们必须加强监管。”", "该公司上周发布了新的AI产品。"]
+    assert holders(doc, model) == ["李华", "李华", None]
+
+
+def test_numbered_points_belong_to_the_proposer(model):
+    doc = ["刘洋围绕人工智能发展提出两点建议。", "一是加强人工智能治理。", "二是推动AI技术普惠。"]
+    assert holders(doc, model) == ["刘洋", "刘洋", "刘洋"]
+
+
+def test_traditional_name_is_reported_as_written(model):
+    assert holders(["馬斯克稱AI將造成大規模失業。"], model) == ["馬斯克"]
+
+
+def test_same_holder_maps_short_forms_and_scripts():
+    assert stance.same_holder("马斯克", "埃隆·马斯克")
+    assert stance.same_holder("LeCun", "Yann LeCun")
+    assert stance.same_holder("辛頓", "杰弗里·辛顿")
+    assert stance.same_holder(None, None)
+    assert not stance.same_holder("马斯克", None)
+    assert not stance.same_holder("辛顿", "马斯克")
+
+
+def test_canonical_holder_prefers_the_entity_cluster():
+    record = {"text": "马斯克表示AI很危险。", "entities": [{"id": "E0", "name": "埃隆·马斯克", "type": "PER", "mentions": [[0, 3]], "aliases": ["马斯克"]}]}
+    assert stance.canonical_holder("马斯克", record) == "埃隆·马斯克"
+    without_entities = {"text": "埃隆·马斯克在推特上发文。马斯克表示AI很危险。"}
+    assert stance.canonical_holder("马斯克", without_entities) == "埃隆·马斯克"
+    assert stance.canonical_holder(None, record) is None
