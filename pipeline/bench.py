@@ -39,13 +39,13 @@ def snakemake(inputs: list[str], outputs: str, cores: int) -> float:
 
 
 def artifact_hashes(out: Path) -> dict[str, str]:
-    """Hashes of every current artifact; logs, benchmarks and timing measure rather than
-    produce, and ``versions/`` is history (a re-run folder holds one more version)."""
+    """Hashes of every current artifact; logs, benchmarks, timing files and the report
+    (which shows timings) measure rather than produce, and ``versions/`` is history."""
     return {
         path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(out.rglob("*"))
         if path.is_file()
-        and path.relative_to(out).parts[0] not in ("logs", "benchmarks", "versions")
+        and path.relative_to(out).parts[0] not in ("logs", "benchmarks", "versions", "report")
         and not path.name.endswith(".timing.json")
     }
 

@@ -13,6 +13,7 @@ No model is loaded: the vocabulary is a blank multilingual one.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import spacy
@@ -41,21 +42,30 @@ def record_to_doc(record: dict) -> Doc:
     """A ``Doc`` whose text is exactly the record's text (gaps between words other than a
     single space become whitespace tokens), so record offsets are ``Doc`` offsets."""
     text = record["text"]
-    tokens = record.get("tok") or [[ch, i, i + 1] for i, ch in enumerate(text) if not ch.isspace()]
-    words, spaces, position = [], [], 0
-    for _, begin, end in tokens:
-        gap = text[position:begin]
-        if gap == " " and words:
-            spaces[-1] = True
-        elif gap:
-            words.append(gap)
-            spaces.append(False)
-        words.append(text[begin:end])
-        spaces.append(False)
-        position = end
-    if text[position:]:
-        words.append(text[position:])
-        spaces.append(False)
+    # Token boundaries, plus every span boundary, so each entity, sentence and summary
+    # piece is a whole number of tokens (a segmenter slip like 埃隆是 must not swallow 埃隆).
+    cuts = {0, len(text)}
+    for _, begin, end in record.get("tok") or [[ch, i, i + 1] for i, ch in enumerate(text)]:
+        cuts.update((begin, end))
+    for _, _, begin, end in record.get("ner", []):
+        cuts.update((begin, end))
+    for begin, end in record.get("sentences", []):
+        cuts.update((begin, end))
+    for sentence in record.get("stance", {}).get("sentences", []):
+        cuts.update((sentence["begin"], sentence["end"]))
+    for _, begin, end in record.get("summary", {}).get("sentences", []):
+        cuts.update((begin, end))
+    points = sorted(cuts)
+    words, spaces = [], []
+    for begin, end in zip(points, points[1:]):
+        piece = text[begin:end]
+        # Split whitespace from words so a word never carries a line break.
+        for part in re.findall(r"\s+|\S+", piece):
+            if part == " " and words and not words[-1].isspace():
+                spaces[-1] = True
+            else:
+                words.append(part)
+                spaces.append(False)
     doc = Doc(_vocab(), words=words, spaces=spaces)
     starts = {begin for begin, _ in record.get("sentences", [])}
     for token in doc:

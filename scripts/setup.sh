@@ -19,13 +19,16 @@ if [ -z "$python" ]; then
 fi
 [ -n "$python" ] || { echo "setup: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 
-# Debian's Chromium renders the HTML report in the browser test (CI runs as root).
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's Chromium and CJK fonts render the HTML report in the browser test (CI runs as root).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="chromium"
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$missing fonts-noto-cjk"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
-      || echo "setup: could not install chromium; the browser test will be skipped" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null 2>&1 \
+      || echo "setup: could not install$missing; the browser test may be skipped" >&2
   else
-    echo "setup: chromium not found (apt-get install chromium); the browser test will be skipped" >&2
+    echo "setup: missing$missing (apt-get install$missing); the browser test may be skipped" >&2
   fi
 fi
 

@@ -17,11 +17,11 @@ STAGES = ["clean", "segment", "ner", "stance", "summarize"]
 
 
 def artifact_hashes(out: Path) -> dict[str, str]:
-    """Every artifact except logs, benchmarks and timing (those measure, not produce)."""
+    """Every artifact except logs, benchmarks, timing and the report (which shows timings)."""
     return {
         path.relative_to(out).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(out.rglob("*"))
-        if path.is_file() and path.parts[len(out.parts)] not in ("logs", "benchmarks") and not path.name.endswith(".timing.json")
+        if path.is_file() and path.parts[len(out.parts)] not in ("logs", "benchmarks", "report") and not path.name.endswith(".timing.json")
     }
 
 
