@@ -40,6 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.clean import split_sentences  # the one sentence rule of the project
 from pipeline.paths import REPO_ROOT
 
 VERSION = "zh.summarize.clause_mmr.v1"
@@ -60,7 +61,6 @@ DEFAULTS = {
     "idf_path": None,  # "word idf" lines, relative to the repo root; default jieba/analyse/idf.txt
 }
 
-SENTENCE_PATTERN = re.compile(r"[^。！？!?…\n]*(?:[。！？!?…]+[”’」』）)]*|\n|$)")
 CLAUSE_END = "，；,;"
 TRAILING_PUNCT = "，；：、,;: 。！？!?…"
 PARENTHETICAL = re.compile(r"（[^（）]{0,30}）|\([^()]{0,30}\)|【[^【】]{0,30}】")
@@ -118,20 +118,6 @@ def load(config: dict | None = None) -> Settings:
                 idf[word] = float(value)
     values = sorted(idf.values())
     return Settings(config=merged, idf=idf, default_idf=values[len(values) // 2])
-
-
-def split_sentences(text: str) -> list[list[int]]:
-    """Sentence spans for records that have none (the LCSTS eval); the clean stage's are preferred."""
-    spans = []
-    for match in SENTENCE_PATTERN.finditer(text):
-        begin, end = match.span()
-        while begin < end and text[begin].isspace():
-            begin += 1
-        while end > begin and text[end - 1].isspace():
-            end -= 1
-        if end > begin:
-            spans.append([begin, end])
-    return spans
 
 
 def _clause_spans(text: str, begin: int, end: int) -> list[tuple[int, int]]:
