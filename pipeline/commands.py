@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -126,9 +128,30 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _snakemake_running_here() -> bool:
+    """Whether another Snakemake process works in this repository (Linux /proc)."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if "snakemake" in (proc / "cmdline").read_bytes().decode(errors="replace") and Path(os.readlink(proc / "cwd")) == REPO_ROOT:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def cmd_run(extra: list[str]) -> int:
-    """Run the workflow with a per-stage progress display and a closing summary line."""
+    """Run the workflow with a per-stage progress display and a closing summary line.
+
+    A run that was killed leaves Snakemake's lock behind; when no Snakemake process is
+    working here any more, the lock is stale and is removed before starting again
+    (incomplete outputs are then re-made: ``rerun-incomplete`` in the workflow profile).
+    """
     from pipeline.progress import run_with_progress
+
+    locks = REPO_ROOT / ".snakemake" / "locks"
+    if locks.exists() and any(locks.iterdir()) and not _snakemake_running_here():
+        print("pipeline: removing the stale lock of a run that was killed", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "snakemake", "--unlock"], cwd=REPO_ROOT, capture_output=True)
 
     outputs = "outputs"
     for index, arg in enumerate(extra):  # `--config outputs=X` moves the output folder

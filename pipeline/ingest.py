@@ -8,6 +8,7 @@ list with a reason from ``pipeline.readers.QUARANTINE_REASONS``.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class Batch:
     units: int = 0
     articles: int = 0
     rejected_articles: int = 0
+    unit_keys: list[str] = field(default_factory=list)
 
 
 def _stable_hash(text: str) -> int:
@@ -86,10 +88,20 @@ class DuplicateFinder:
         return None
 
 
-def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None) -> Batch:
-    """Read, clean, check and de-duplicate every input; pure apart from reading files."""
+def unit_key(unit) -> str:
+    """What a unit's cleaned records depend on, besides the cleaner's code and model."""
+    parts = [unit.id, unit.text, unit.source_file, unit.encoding, unit.format, str(unit.source_line), repr(sorted(unit.meta.items()))]
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, cache: dict | None = None) -> Batch:
+    """Read, clean, check and de-duplicate every input; pure apart from reading files.
+
+    ``cache`` maps ``unit_key`` → the records cleaning that unit gave last time (same
+    cleaner); it is read and filled in place, so unchanged inputs are not cleaned again.
+    """
     settings = {**DEFAULTS, **settings}
-    lm = lm or default_lm()
+    cache = {} if cache is None else cache
     batch = Batch()
     duplicates = DuplicateFinder(settings["near_duplicate_jaccard"])
     seen_ids: dict[str, str] = {}
@@ -99,7 +111,12 @@ def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None) -
         batch.quarantined.extend(q.to_dict() for q in rejected)
         for unit in units:
             batch.units += 1
-            for record in clean_unit(unit, lm):
+            key = unit_key(unit)
+            batch.unit_keys.append(key)
+            if key not in cache:
+                lm = lm or default_lm()
+                cache[key] = clean_unit(unit, lm)
+            for record in json.loads(json.dumps(cache[key])):  # a copy: records are not shared
                 batch.articles += 1
                 problem = _check(record, settings, seen_ids, duplicates)
                 if problem:

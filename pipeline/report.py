@@ -9,6 +9,7 @@ sentences are outlined in the text; the cleaning repairs are listed.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from collections import Counter, defaultdict
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from spacy import displacy
 
-from pipeline.record import atomic_write_text, read_jsonl
+from pipeline.record import atomic_write_text, dumps, read_jsonl
 
 STYLE = """
 body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222;line-height:1.6}
@@ -189,11 +190,24 @@ def build_report(out_dir: str | Path) -> dict:
     timings = {}
     for stage in artifacts.get("stages", {}):
         timings[stage] = sum(json.loads(p.read_text()).get("seconds", 0) for p in (out_dir / stage).glob("*.timing.json"))
-    doc_bytes = 0
+    # A page is rendered again only when its record or this module changed.
+    rendered_file = report / "docs" / ".rendered.json"
+    try:
+        rendered = json.loads(rendered_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        rendered = {}
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    doc_bytes, now = 0, {}
     for record in records:
-        text = document_page(record)
-        doc_bytes += len(text.encode("utf-8"))
-        atomic_write_text(report / "docs" / doc_filename(record["id"]), text)
+        page_file = report / "docs" / doc_filename(record["id"])
+        key = code + hashlib.sha256(dumps(record).encode("utf-8")).hexdigest()[:24]
+        now[record["id"]] = key
+        if rendered.get(record["id"]) != key or not page_file.exists():
+            atomic_write_text(page_file, document_page(record))
+        doc_bytes += page_file.stat().st_size
+    for gone in set(rendered) - set(now):  # documents no longer in the batch
+        (report / "docs" / doc_filename(gone)).unlink(missing_ok=True)
+    atomic_write_text(rendered_file, json.dumps(now, sort_keys=True))
     overview = overview_page(records, artifacts, quarantine, holders, timings)
     atomic_write_text(report / "index.html", overview)
     return {"documents": len(records), "index_bytes": len(overview.encode("utf-8")), "doc_pages_bytes": doc_bytes}

@@ -10,13 +10,15 @@ with the error; the rest of the shard goes on.
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import time
 import traceback
 from pathlib import Path
 
 from pipeline import artifacts
 from pipeline.ingest import deal, ingest, input_digest
-from pipeline.record import read_jsonl, write_jsonl
+from pipeline.record import atomic_write_text, read_jsonl, write_jsonl
 
 # stage → (module, layers it needs, layers it adds)
 STAGES = {
@@ -27,6 +29,7 @@ STAGES = {
     "summarize": ("pipeline.summarize", ("text", "sentences"), ("summary",)),
 }
 RUNNER_MODULE = "pipeline.runner"
+CLEAN_MODEL = "models/charlm"
 
 
 def _manifest(stage: str, method: str, params: dict, inputs: dict, counts: dict, quarantined: list) -> dict:
@@ -43,7 +46,17 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
     """Ingest every input into ``shard-NNN.jsonl`` files plus ``quarantine.jsonl``."""
     started = time.time()
     out_dir = Path(out_dir)
-    batch = ingest(inputs, params)
+    params = {**params, "shards": shards, "charlm": CLEAN_MODEL}  # the model folds into the version
+    probe = _manifest("clean", "zh.clean.rules.v1", params, {}, {}, [])
+    cache_key = artifacts.version_id({k: probe[k] for k in ("code", "params", "models", "packages")})
+    cache_file = out_dir.parent / ".cache" / "clean" / f"units-{cache_key}.json"
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    batch = ingest(inputs, params, cache=cache)
+    used = {key: cache[key] for key in batch.unit_keys}
+    atomic_write_text(cache_file, json.dumps(used, ensure_ascii=False, sort_keys=True))
     dealt = deal(batch.records, shards)
     digest = input_digest(batch.files)
     quarantined = sorted(batch.quarantined, key=lambda q: (q["source_file"], q.get("source_line") or 0, q.get("id") or ""))
@@ -58,7 +71,7 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
         name = f"shard-{number:03d}"
         write_jsonl(out_dir / f"{name}.jsonl", records)
         manifest = _manifest(
-            "clean", "zh.clean.rules.v1", {**params, "shards": shards}, {"files": digest},
+            "clean", "zh.clean.rules.v1", params, {"files": digest},
             {"docs_in": len(records), "docs_out": len(records), "quarantined": 0}, [],
         )
         artifacts.write_json(out_dir / f"{name}.manifest.json", manifest)
@@ -69,7 +82,13 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
 
 
 def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dict) -> dict:
-    """Annotate one shard with one stage; writes ``<out>.jsonl`` and its manifest."""
+    """Annotate one shard with one stage; writes ``<out>.jsonl`` and its manifest.
+
+    Documents whose input record is unchanged since the last run of this shard with the
+    same code, params, models and packages are taken from that run's output (kept under
+    ``.cache/``), so adding documents costs only their own share. The model is loaded
+    only if some document needs it.
+    """
     started = time.time()
     module_name, needs, adds = STAGES[stage]
     module = importlib.import_module(module_name)
@@ -79,17 +98,63 @@ def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dic
         missing = [layer for layer in needs if layer not in record]
         if missing:
             raise ValueError(f"{in_path}: record {record.get('id')} lacks {missing}; run the stages before {stage} first")
-    model = module.load(params)
-    annotated, quarantined = _annotate_safely(module, records, model, stage)
     upstream = artifacts.read_json(in_path.with_suffix(".manifest.json"))
+    probe = _manifest(stage, module.VERSION, params, {}, {}, [])
+    determinants = {k: probe[k] for k in ("stage", "method", "code", "params", "models", "packages")}
+    cache = ShardCache(out_path, determinants)
+    reused = {r["id"]: r for r in cache.reusable(records, adds)}
+    todo = [r for r in records if r["id"] not in reused]
+    fresh, quarantined = [], []
+    if todo:
+        model = module.load(params)
+        fresh, quarantined = _annotate_safely(module, todo, model, stage)
+    by_id = {**reused, **{r["id"]: r for r in fresh}}
+    annotated = [by_id[r["id"]] for r in records if r["id"] in by_id]
     counts = {"docs_in": len(records), "docs_out": len(annotated), "quarantined": len(quarantined)}
     if counts["docs_in"] != counts["docs_out"] + counts["quarantined"]:
         raise RuntimeError(f"{stage}: documents lost in {in_path}: {counts}")
     write_jsonl(out_path, annotated)
     manifest = _manifest(stage, module.VERSION, params, {in_path.parent.name: upstream["version"]}, counts, quarantined)
     artifacts.write_json(out_path.with_suffix(".manifest.json"), manifest)
-    artifacts.write_json(out_path.with_suffix(".timing.json"), {"seconds": round(time.time() - started, 3), "docs": len(records)})
+    cache.store(out_path)
+    artifacts.write_json(out_path.with_suffix(".timing.json"), {
+        "seconds": round(time.time() - started, 3), "docs": len(records), "computed": len(todo), "reused": len(reused),
+    })
     return counts
+
+
+class ShardCache:
+    """The previous output of a shard, kept beside the outputs (Snakemake deletes a job's
+    outputs before re-running it) together with what produced it."""
+
+    def __init__(self, out_path: Path, determinants: dict):
+        folder = out_path.parent.parent / ".cache" / out_path.parent.name
+        self.records = folder / out_path.name
+        self.key_file = folder / (out_path.stem + ".key")
+        self.key = artifacts.version_id(determinants)
+
+    def reusable(self, records: list[dict], adds: tuple[str, ...]) -> list[dict]:
+        """Previous outputs whose input part equals today's input record exactly."""
+        try:
+            if self.key_file.read_text().strip() != self.key:
+                return []
+            previous = {r["id"]: r for r in read_jsonl(self.records)}
+        except (OSError, ValueError):
+            return []
+        reused = []
+        for record in records:
+            old = previous.get(record["id"])
+            if old is not None and {k: v for k, v in old.items() if k not in adds} == record:
+                reused.append(old)
+        return reused
+
+    def store(self, out_path: Path) -> None:
+        self.records.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.records.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        os.link(out_path, tmp)  # a second name for the same bytes: no copy
+        os.replace(tmp, self.records)
+        atomic_write_text(self.key_file, self.key + "\n")
 
 
 def _annotate_safely(module, records: list[dict], model, stage: str) -> tuple[list[dict], list[dict]]:

@@ -20,7 +20,7 @@ def lm():
 
 def copy_workflow(target: Path) -> Path:
     """A runnable copy of the workflow (code, config, models, seeds) without outputs."""
-    for name in ("Snakefile", "pipeline", "workflow", "config", "models", "raw"):
+    for name in ("Snakefile", "pipeline", "workflow", "config", "models", "raw", "profiles"):
         source = REPO / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))

@@ -79,3 +79,33 @@ def test_workflow_stage_code_change_reruns_that_stage_and_later_only(workdir):
     listed = json.loads(pipeline_cli(workdir, "artifacts", "--json").stdout.splitlines()[-1])
     ner_versions = [row for row in listed if row["stage"] == "ner"]
     assert len(ner_versions) == 2 and sum(row["latest"] for row in ner_versions) == 1
+
+
+def test_workflow_killed_midway_resumes_to_identical_outputs(tmp_path, workdir):
+    """SIGKILL Snakemake and its jobs in the middle of a run; the restarted run must give
+    the same bytes as an uninterrupted one (the module fixture's run)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "killed").mkdir()
+    (tmp_path / "reference").mkdir()
+    killed = copy_workflow(tmp_path / "killed")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2"], cwd=killed,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    # Wait until some stage has finished a shard, then kill the whole process group.
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((killed / "outputs" / "segment").glob("shard-*.jsonl")):
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (killed / "outputs" / "artifacts.json").exists(), "the run finished before it was killed"
+    restarted = pipeline_cli(killed, "run")  # removes the stale lock, re-makes incomplete outputs
+    assert "stale lock" in restarted.stderr and "documents: 3" in restarted.stderr
+    reference = copy_workflow(tmp_path / "reference")
+    snakemake(reference)
+    assert artifact_hashes(killed / "outputs") == artifact_hashes(reference / "outputs")
