@@ -20,7 +20,6 @@ Each repair is logged in the record's ``repairs`` list with the text involved an
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from pipeline.charlm import CharTrigramLM
@@ -445,9 +444,13 @@ def raw_index(runs: list[list[int]], position: int) -> int:
     raise IndexError(position)
 
 
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
 def chinese_ratio(text: str) -> float:
-    letters = [c for c in text if not c.isspace() and not unicodedata.category(c).startswith(("P", "S", "Z"))]
-    return sum(_is_cjk(c) for c in letters) / max(1, len(letters))
+    """Share of Chinese characters among letters and digits of any script."""
+    return len(_HAN.findall(text)) / max(1, len(_LETTER_OR_DIGIT.findall(text)))
 
 
 def _assemble(article: Article, raw: str) -> Tracked:

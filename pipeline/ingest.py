@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from pipeline.readers import Quarantined, find_inputs, read_units
 
 DEFAULTS = {"max_file_mb": 64, "min_chinese_ratio": 0.3, "min_chars": 1, "near_duplicate_jaccard": 0.9}
 SHINGLE = 5  # characters per shingle for near-duplicate detection
-SAMPLE_MOD = 8  # keep shingles whose hash ≡ 0 (mod 8) as the candidate index
+SAMPLE_MOD = 8
+MAX_POSTING = 64  # sampled 5-grams shared by more documents than this are ignored  # keep shingles whose hash ≡ 0 (mod 8) as the candidate index
 
 
 def shard_of(doc_id: str, shards: int) -> int:
@@ -37,13 +39,10 @@ class Batch:
     unit_keys: list[str] = field(default_factory=list)
 
 
-def _stable_hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
-
-
 def _fingerprints(text: str) -> set[int]:
+    """CRC-32 of every character 5-gram (stable across runs and machines, unlike hash())."""
     compact = "".join(text.split())
-    return {_stable_hash(compact[i : i + SHINGLE]) for i in range(max(1, len(compact) - SHINGLE + 1))}
+    return {zlib.crc32(compact[i : i + SHINGLE].encode("utf-8")) for i in range(max(1, len(compact) - SHINGLE + 1))}
 
 
 class DuplicateFinder:
@@ -69,7 +68,10 @@ class DuplicateFinder:
         sample = {p for p in prints if p % SAMPLE_MOD == 0}
         candidates: dict[str, int] = {}
         for p in sample:
-            for other in self.index.get(p, ()):
+            posting = self.index.get(p, ())
+            if len(posting) > MAX_POSTING:  # boilerplate (央视网消息) says nothing about duplication
+                continue
+            for other in posting:
                 candidates[other] = candidates.get(other, 0) + 1
         for other, shared in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
             # Near duplicates share most sampled 5-grams; boilerplate openings share few.
