@@ -453,17 +453,16 @@ def chinese_ratio(text: str) -> float:
     return len(_HAN.findall(text)) / max(1, len(_LETTER_OR_DIGIT.findall(text)))
 
 
-def _assemble(article: Article, raw: str) -> Tracked:
-    """Paragraphs joined by line breaks, each break mapped to the raw line break before
-    the next paragraph."""
+def _assemble(article: Article, raw: str, html: bool = False) -> Tracked:
+    """Paragraphs joined by line breaks, each break mapped to what broke the line in the
+    source: the raw line break before the next paragraph, or in HTML the tag."""
     result = Tracked("", [])
+    breaks = "\n\r<" if html else "\n\r"
     for number, paragraph in enumerate(article.paragraphs):
         if number:
-            first = paragraph.body.index[0] if paragraph.body.index else 0
-            newline = raw.rfind("\n", 0, max(first, 0))
-            if newline < 0:
-                newline = raw.rfind("\r", 0, max(first, 0))
-            result = result + Tracked("\n", [newline])
+            first = max(paragraph.body.index[0] if paragraph.body.index else 0, 0)
+            source = max(raw.rfind(char, 0, first) for char in breaks)
+            result = result + Tracked("\n", [source])
         result = result + paragraph.body
     return Tracked(to_halfwidth(result.text), result.index)
 
@@ -490,7 +489,7 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
     for number, article in enumerate(articles, 1):
         article.repairs = (repairs if number == 1 else []) + article.repairs
         _repair_layout(article, lm)
-        tracked = _assemble(article, raw)
+        tracked = _assemble(article, raw, html=unit.format == "html")
         doc_id = unit.id if len(articles) == 1 else f"{unit.id}-{number}"
         article.meta.setdefault("title", tracked.text.split("\n", 1)[0][:60])
         article.meta["article"] = number

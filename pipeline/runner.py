@@ -106,7 +106,7 @@ def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dic
     todo = [r for r in records if r["id"] not in reused]
     fresh, quarantined = [], []
     if todo:
-        model = module.load(params)
+        model = load_model(stage, module, params)
         fresh, quarantined = _annotate_safely(module, todo, model, stage)
     by_id = {**reused, **{r["id"]: r for r in fresh}}
     annotated = [by_id[r["id"]] for r in records if r["id"] in by_id]
@@ -121,6 +121,18 @@ def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dic
         "seconds": round(time.time() - started, 3), "docs": len(records), "computed": len(todo), "reused": len(reused),
     })
     return counts
+
+
+def load_model(stage: str, module, params: dict):
+    """The stage's model, or an error that names the file and how to get it back."""
+    try:
+        return module.load(params)
+    except (OSError, ValueError, RuntimeError) as error:
+        where = params.get("model") or params.get("lexicon") or f"the files {module.__name__} reads"
+        raise RuntimeError(
+            f"{stage}: cannot load {where}: {error}. Restore the committed model with "
+            f"`git checkout -- {where}`, or retrain it (see its MODEL_CARD.md for the command)."
+        ) from error
 
 
 class ShardCache:
