@@ -116,3 +116,13 @@ def test_report_renders_in_headless_chromium(seed_run):
     target = Path(__file__).resolve().parent.parent / "outputs" / "report"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(shot, target / "screenshot.png")
+
+
+def test_snakemake_report_captions_every_stage(seed_run):
+    from conftest import snakemake
+
+    snakemake(seed_run, "--report", "outputs/snakemake-report.html")
+    report = (seed_run / "outputs" / "snakemake-report.html").read_text(encoding="utf-8")
+    for stage in ("clean", "segment", "ner", "stance", "summarize"):
+        caption = (seed_run / "workflow" / "report" / f"{stage}.rst").read_text(encoding="utf-8").strip()
+        assert caption[:30] in report, stage

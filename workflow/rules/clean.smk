@@ -4,7 +4,7 @@ checkpoint clean:
         code=layout.stage_code("pipeline.ingest"),
         model="models/charlm/ngrams.json.gz",
     output:
-        docs=layout.shard_files("clean"),
+        docs=report(layout.shard_files("clean"), caption="../report/clean.rst", category="clean"),
         manifests=layout.shard_files("clean", ".manifest.json"),
         quarantine=f"{OUT}/clean/quarantine.jsonl",
     params:

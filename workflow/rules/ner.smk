@@ -5,7 +5,7 @@ rule ner:
         model=layout.model_files("ner"),
         gazetteer=config["ner"]["gazetteer"],
     output:
-        docs=layout.shard_pattern("ner"),
+        docs=report(layout.shard_pattern("ner"), caption="../report/ner.rst", category="ner"),
         manifest=layout.shard_pattern("ner", ".manifest.json"),
     params:
         cfg=layout.stage_params("ner"),

@@ -5,7 +5,7 @@ rule segment:
         model=layout.model_files("segment"),
         user_dict=config["segment"]["user_dict"],
     output:
-        docs=layout.shard_pattern("segment"),
+        docs=report(layout.shard_pattern("segment"), caption="../report/segment.rst", category="segment"),
         manifest=layout.shard_pattern("segment", ".manifest.json"),
     params:
         cfg=layout.stage_params("segment"),

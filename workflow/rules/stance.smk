@@ -5,7 +5,7 @@ rule stance:
         lexicon=config["stance"]["lexicon"],
         gazetteer=config["stance"]["gazetteer"],
     output:
-        docs=layout.shard_pattern("stance"),
+        docs=report(layout.shard_pattern("stance"), caption="../report/stance.rst", category="stance"),
         manifest=layout.shard_pattern("stance", ".manifest.json"),
     params:
         cfg=layout.stage_params("stance"),

@@ -3,7 +3,7 @@ rule summarize:
         docs=layout.shard_pattern("stance"),
         code=layout.stage_code("pipeline.summarize"),
     output:
-        docs=layout.shard_pattern("summarize"),
+        docs=report(layout.shard_pattern("summarize"), caption="../report/summarize.rst", category="summarize"),
         manifest=layout.shard_pattern("summarize", ".manifest.json"),
     params:
         cfg=layout.stage_params("summarize"),
