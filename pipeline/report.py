@@ -135,13 +135,15 @@ def overview_page(records: list[dict], artifacts: dict, quarantine: list[dict], 
         for stage, info in artifacts.get("stages", {}).items()
     ) + "</table>")
     parts.append("<h2>Who warned, who dismissed</h2><table><tr><th>holder</th><th>stance</th><th>docs</th><th>mean score</th><th>strongest evidence</th></tr>")
-    for row in holders[:50]:
+    # Who took a side first (strongest mean first), then the neutral speakers.
+    ranked = sorted(holders, key=lambda r: (r.get("stance") == "neutral", -abs(r.get("mean_score", 0)), r.get("holder", "")))
+    for row in ranked[:60]:
         stance = row.get("stance", "")
-        doc = row.get("docs", [""])[0] if row.get("docs") else ""
+        evidence = row.get("strongest_evidence") or {}
         parts.append(
             f'<tr><td>{html.escape(str(row.get("holder")))}</td><td><span class="badge {stance}">{stance}</span></td>'
-            f'<td>{len(row.get("docs", []))}</td><td>{row.get("mean_score", 0):+.2f}</td>'
-            f'<td><a href="docs/{doc_filename(doc)}">{html.escape(str(row.get("evidence", ""))[:80])}</a></td></tr>'
+            f'<td>{len(row.get("documents", []))}</td><td>{row.get("mean_score", 0):+.2f}</td>'
+            f'<td><a href="docs/{doc_filename(evidence.get("doc", ""))}">{html.escape(str(evidence.get("text", ""))[:80])}</a></td></tr>'
         )
     parts.append("</table><h2>Stance scores of AI-risk statements</h2>" + _histogram(scores))
     parts.append("<h2>Top entities</h2>" + "".join(
