@@ -76,3 +76,16 @@ def test_canonical_holder_prefers_the_entity_cluster():
     without_entities = {"text": "埃隆·马斯克在推特上发文。马斯克表示AI很危险。"}
     assert stance.canonical_holder("马斯克", without_entities) == "埃隆·马斯克"
     assert stance.canonical_holder(None, record) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holder"),
+    [
+        # The verb before an organisation is not part of its name (发布|国家网信办, 11个|工信部).
+        ("《智能体规范应用与创新发展实施意见》发布国家网信办等三部门日前联合印发《实施意见》，明确智能体发展要坚持安全可控。", "国家网信办"),
+        ("全国人工智能创新应用先导区数量增至11个工信部日前公布，将加强人工智能安全治理。", "工信部"),
+    ],
+)
+def test_stance_holder_organisation_starts_after_the_verb(sentence, holder):
+    model = stance.load({})
+    assert stance.sentence_holders([sentence], [stance.classify(sentence, model)], model) == [holder]
