@@ -200,11 +200,7 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
 def split_articles(paragraphs: list[Paragraph], meta: dict) -> list[Article]:
     """Split at bylines: the paragraph before each byline is that article's title."""
     bylines = [i for i, p in enumerate(paragraphs) if _BYLINE.match(p.text) and len(p.text) <= 40]
-    starts = [i - 1 if i > 0 else i for i in bylines]
-    if not starts or starts[0] > 0 and "title" in meta:
-        starts = [0] + [s for s in starts if s > 0]
-    if starts[0] != 0:
-        starts = [0] + starts
+    starts = sorted({0} | {max(i - 1, 0) for i in bylines})
     articles = []
     for number, begin in enumerate(starts):
         end = starts[number + 1] if number + 1 < len(starts) else len(paragraphs)

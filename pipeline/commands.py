@@ -154,7 +154,7 @@ def cmd_run(extra: list[str]) -> int:
         subprocess.run([sys.executable, "-m", "snakemake", "--unlock"], cwd=REPO_ROOT, capture_output=True)
 
     outputs = "outputs"
-    for index, arg in enumerate(extra):  # `--config outputs=X` moves the output folder
+    for arg in extra:  # `--config outputs=X` moves the output folder
         if arg.startswith("outputs="):
             outputs = arg.split("=", 1)[1]
     cores = [] if "--cores" in extra or "-c" in extra else ["--cores", "2"]

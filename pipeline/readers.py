@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,11 +202,3 @@ def _jsonl_units(path: Path, text: str, encoding: str) -> tuple[list[Unit], list
         meta = {key: obj[key] for key in ("title", "date", "url") if obj.get(key)}
         units.append(Unit(doc_id, obj["text"], name, encoding, "jsonl", number, meta))
     return units, rejected
-
-
-def relative_name(path: Path, root: Path | None = None) -> str:
-    """A path as users wrote it, relative to the working folder when possible."""
-    try:
-        return os.path.relpath(path, root or Path.cwd())
-    except ValueError:
-        return path.as_posix()
