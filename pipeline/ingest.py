@@ -8,10 +8,11 @@ list with a reason from ``pipeline.readers.QUARANTINE_REASONS``.
 from __future__ import annotations
 
 import hashlib
-import json
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import orjson
 
 from pipeline.charlm import CharTrigramLM, default_lm
 from pipeline.clean import chinese_ratio, clean_unit
@@ -47,15 +48,27 @@ def _fingerprints(text: str) -> set[int]:
 
 class DuplicateFinder:
     """Exact duplicates by text hash; near duplicates by Jaccard similarity of character
-    5-gram sets, compared only for pairs sharing a sampled 5-gram (so it stays fast)."""
+    5-gram sets, compared only for pairs sharing a sampled 5-gram (so it stays fast).
 
-    def __init__(self, threshold: float):
+    ``samples`` (text digest → sampled 5-grams) may come from the last run: then only
+    texts not seen before are fingerprinted, and full 5-gram sets are computed only for
+    the pairs that get compared.
+    """
+
+    def __init__(self, threshold: float, samples: dict[str, list[int]] | None = None):
         self.threshold = threshold
+        self.samples = {} if samples is None else samples
         self.exact: dict[str, str] = {}
         self.index: dict[int, list[str]] = {}
-        self.prints: dict[str, set[int]] = {}
+        self.texts: dict[str, str] = {}
+        self.prints: dict[str, set[int]] = {}  # filled lazily
         self.sample_sizes: dict[str, int] = {}
         self.dates: dict[str, str | None] = {}
+
+    def _prints(self, doc_id: str, text: str) -> set[int]:
+        if doc_id not in self.prints:
+            self.prints[doc_id] = _fingerprints(text)
+        return self.prints[doc_id]
 
     def check(self, doc_id: str, text: str, date: str | None = None) -> tuple[str, str] | None:
         """``(reason, kept_id)`` if ``text`` duplicates an earlier document, else None.
@@ -64,8 +77,9 @@ class DuplicateFinder:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if digest in self.exact:
             return "exact_duplicate", self.exact[digest]
-        prints = _fingerprints(text)
-        sample = {p for p in prints if p % SAMPLE_MOD == 0}
+        if digest not in self.samples:
+            self.samples[digest] = sorted(p for p in self._prints(doc_id, text) if p % SAMPLE_MOD == 0)
+        sample = self.samples[digest]
         candidates: dict[str, int] = {}
         for p in sample:
             posting = self.index.get(p, ())
@@ -77,12 +91,12 @@ class DuplicateFinder:
             # Near duplicates share most sampled 5-grams; boilerplate openings share few.
             if shared < 0.5 * min(len(sample), self.sample_sizes[other]):
                 break
-            theirs = self.prints[other]
+            prints, theirs = self._prints(doc_id, text), self._prints(other, self.texts[other])
             jaccard = len(prints & theirs) / max(1, len(prints | theirs))
             if jaccard >= self.threshold and not (date and self.dates.get(other) and date != self.dates[other]):
                 return "near_duplicate", other
         self.exact[digest] = doc_id
-        self.prints[doc_id] = prints
+        self.texts[doc_id] = text
         self.sample_sizes[doc_id] = len(sample)
         self.dates[doc_id] = date
         for p in sample:
@@ -96,16 +110,18 @@ def unit_key(unit) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
 
 
-def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, cache: dict | None = None) -> Batch:
+def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, cache: dict | None = None,
+           samples: dict | None = None) -> Batch:
     """Read, clean, check and de-duplicate every input; pure apart from reading files.
 
     ``cache`` maps ``unit_key`` → the records cleaning that unit gave last time (same
-    cleaner); it is read and filled in place, so unchanged inputs are not cleaned again.
+    cleaner), ``samples`` a text digest → its sampled 5-grams (see DuplicateFinder); both
+    are read and filled in place, so unchanged inputs are not cleaned or fingerprinted again.
     """
     settings = {**DEFAULTS, **settings}
     cache = {} if cache is None else cache
     batch = Batch()
-    duplicates = DuplicateFinder(settings["near_duplicate_jaccard"])
+    duplicates = DuplicateFinder(settings["near_duplicate_jaccard"], samples)
     seen_ids: dict[str, str] = {}
     for path in find_inputs(inputs):
         batch.files.append(path.as_posix())
@@ -118,7 +134,7 @@ def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, c
             if key not in cache:
                 lm = lm or default_lm()
                 cache[key] = clean_unit(unit, lm)
-            for record in json.loads(json.dumps(cache[key])):  # a copy: records are not shared
+            for record in orjson.loads(orjson.dumps(cache[key])):  # a copy: records are not shared
                 batch.articles += 1
                 problem = _check(record, settings, seen_ids, duplicates)
                 if problem:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,9 +132,12 @@ def _plausibility(text: str) -> float:
     return sum(math.log((counts.get(ch, 0) + 0.1) / total) if not ch.isascii() else -6.0 for ch in sample) / len(sample)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _control_ratio(text: str) -> float:
-    bad = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
-    return bad / max(1, len(text))
+    """Share of control characters other than tab, line feed, carriage return, form feed."""
+    return len(_CONTROL.findall(text)) / max(1, len(text))
 
 
 def find_inputs(paths: list[str]) -> list[Path]:

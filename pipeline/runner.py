@@ -9,16 +9,18 @@ with the error; the rest of the shard goes on.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-import json
 import os
 import time
 import traceback
 from pathlib import Path
 
+import orjson
+
 from pipeline import artifacts
 from pipeline.ingest import deal, ingest, input_digest
-from pipeline.record import atomic_write_text, read_jsonl, write_jsonl
+from pipeline.record import atomic_write_text, dumps_bytes, line_digest, loads, read_jsonl, read_lines, write_jsonl, write_lines
 
 # stage → (module, layers it needs, layers it adds)
 STAGES = {
@@ -51,12 +53,15 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
     cache_key = artifacts.version_id({k: probe[k] for k in ("code", "params", "models", "packages")})
     cache_file = out_dir.parent / ".cache" / "clean" / f"units-{cache_key}.json"
     try:
-        cache = json.loads(cache_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
-    batch = ingest(inputs, params, cache=cache)
-    used = {key: cache[key] for key in batch.unit_keys}
-    atomic_write_text(cache_file, json.dumps(used, ensure_ascii=False, sort_keys=True))
+        cache = orjson.loads(cache_file.read_bytes())
+        units, samples = cache["units"], cache["samples"]
+    except (OSError, ValueError, KeyError, TypeError):
+        units, samples = {}, {}
+    batch = ingest(inputs, params, cache=units, samples=samples)
+    used = {key: units[key] for key in batch.unit_keys}
+    texts = {hashlib.sha256(r["text"].encode("utf-8")).hexdigest() for r in batch.records}
+    kept = {digest: samples[digest] for digest in texts if digest in samples}
+    atomic_write_text(cache_file, orjson.dumps({"units": used, "samples": kept}, option=orjson.OPT_SORT_KEYS), durable=False)
     dealt = deal(batch.records, shards)
     digest = input_digest(batch.files)
     quarantined = sorted(batch.quarantined, key=lambda q: (q["source_file"], q.get("source_line") or 0, q.get("id") or ""))
@@ -84,41 +89,53 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
 def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dict) -> dict:
     """Annotate one shard with one stage; writes ``<out>.jsonl`` and its manifest.
 
-    Documents whose input record is unchanged since the last run of this shard with the
-    same code, params, models and packages are taken from that run's output (kept under
-    ``.cache/``), so adding documents costs only their own share. The model is loaded
-    only if some document needs it.
+    A document whose input line is byte-identical to one seen by the last run of this shard
+    with the same code, params, models and packages gets that run's output line back
+    verbatim (kept under ``.cache/``): it is neither parsed nor re-serialised, so adding
+    documents costs only their own share. The model is loaded only if some document needs it.
     """
     started = time.time()
     module_name, needs, adds = STAGES[stage]
     module = importlib.import_module(module_name)
     in_path, out_path = Path(in_path), Path(out_path)
-    records = list(read_jsonl(in_path))
-    for record in records:
-        missing = [layer for layer in needs if layer not in record]
-        if missing:
-            raise ValueError(f"{in_path}: record {record.get('id')} lacks {missing}; run the stages before {stage} first")
+    lines = read_lines(in_path)
     upstream = artifacts.read_json(in_path.with_suffix(".manifest.json"))
     probe = _manifest(stage, module.VERSION, params, {}, {}, [])
     determinants = {k: probe[k] for k in ("stage", "method", "code", "params", "models", "packages")}
     cache = ShardCache(out_path, determinants)
-    reused = {r["id"]: r for r in cache.reusable(records, adds)}
-    todo = [r for r in records if r["id"] not in reused]
+    previous = cache.previous()
+    digests = [line_digest(line) for line in lines]
+    todo = [loads(line, f"{in_path}:{k + 1}") for k, (line, digest) in enumerate(zip(lines, digests))
+            if digest not in previous]
+    for record in todo:
+        missing = [layer for layer in needs if layer not in record]
+        if missing:
+            raise ValueError(f"{in_path}: record {record.get('id')} lacks {missing}; run the stages before {stage} first")
     fresh, quarantined = [], []
     if todo:
         model = load_model(stage, module, params)
         fresh, quarantined = _annotate_safely(module, todo, model, stage)
-    by_id = {**reused, **{r["id"]: r for r in fresh}}
-    annotated = [by_id[r["id"]] for r in records if r["id"] in by_id]
-    counts = {"docs_in": len(records), "docs_out": len(annotated), "quarantined": len(quarantined)}
+    fresh_lines = iter(dumps_bytes(record) for record in fresh)
+    dropped = {q["id"] for q in quarantined}
+    out_lines, out_digests, computed = [], [], iter(todo)
+    for digest in digests:
+        if digest in previous:
+            out_lines.append(previous[digest])
+        elif next(computed)["id"] not in dropped:
+            out_lines.append(next(fresh_lines))
+        else:
+            continue
+        out_digests.append(digest)
+    counts = {"docs_in": len(lines), "docs_out": len(out_lines), "quarantined": len(quarantined)}
     if counts["docs_in"] != counts["docs_out"] + counts["quarantined"]:
         raise RuntimeError(f"{stage}: documents lost in {in_path}: {counts}")
-    write_jsonl(out_path, annotated)
+    write_lines(out_path, out_lines)
     manifest = _manifest(stage, module.VERSION, params, {in_path.parent.name: upstream["version"]}, counts, quarantined)
     artifacts.write_json(out_path.with_suffix(".manifest.json"), manifest)
-    cache.store(out_path)
+    cache.store(out_path, out_digests)
     artifacts.write_json(out_path.with_suffix(".timing.json"), {
-        "seconds": round(time.time() - started, 3), "docs": len(records), "computed": len(todo), "reused": len(reused),
+        "seconds": round(time.time() - started, 3), "docs": len(lines), "computed": len(todo),
+        "reused": len(lines) - len(todo),
     })
     return counts
 
@@ -137,35 +154,35 @@ def load_model(stage: str, module, params: dict):
 
 class ShardCache:
     """The previous output of a shard, kept beside the outputs (Snakemake deletes a job's
-    outputs before re-running it) together with what produced it."""
+    outputs before re-running it) with the digest of the input line behind each output
+    line and the key of what produced them."""
 
     def __init__(self, out_path: Path, determinants: dict):
         folder = out_path.parent.parent / ".cache" / out_path.parent.name
         self.records = folder / out_path.name
+        self.digests = folder / (out_path.stem + ".inputs")
         self.key_file = folder / (out_path.stem + ".key")
         self.key = artifacts.version_id(determinants)
 
-    def reusable(self, records: list[dict], adds: tuple[str, ...]) -> list[dict]:
-        """Previous outputs whose input part equals today's input record exactly."""
+    def previous(self) -> dict[str, bytes]:
+        """Input-line digest → output line of the last run, if it ran with today's key."""
         try:
             if self.key_file.read_text().strip() != self.key:
-                return []
-            previous = {r["id"]: r for r in read_jsonl(self.records)}
-        except (OSError, ValueError):
-            return []
-        reused = []
-        for record in records:
-            old = previous.get(record["id"])
-            if old is not None and {k: v for k, v in old.items() if k not in adds} == record:
-                reused.append(old)
-        return reused
+                return {}
+            digests = self.digests.read_text().split()
+            lines = read_lines(self.records)
+        except OSError:
+            return {}
+        return dict(zip(digests, lines)) if len(digests) == len(lines) else {}
 
-    def store(self, out_path: Path) -> None:
+    def store(self, out_path: Path, digests: list[str]) -> None:
         self.records.parent.mkdir(parents=True, exist_ok=True)
+        self.key_file.unlink(missing_ok=True)  # a crash between the writes below leaves no key
         tmp = self.records.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
         os.link(out_path, tmp)  # a second name for the same bytes: no copy
         os.replace(tmp, self.records)
+        atomic_write_text(self.digests, "".join(d + "\n" for d in digests))
         atomic_write_text(self.key_file, self.key + "\n")
 
 
