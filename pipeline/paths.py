@@ -25,3 +25,10 @@ def shared_path(*parts: str) -> Path:
             "eval/, bench/ and corpus/ (default ../shared)"
         )
     return path
+
+
+def cache_dir(*parts: str) -> Path:
+    """A folder for derived files that are safe to delete (``$ZHNLP_CACHE``, else
+    ``~/.cache/zhnlp``): training downloads, compiled model tables."""
+    root = Path(os.environ.get("ZHNLP_CACHE") or Path.home() / ".cache" / "zhnlp")
+    return root.joinpath(*parts)

@@ -30,6 +30,7 @@ import pycrfsuite
 from hanlp_trie import Trie
 
 from pipeline.normalize import to_halfwidth
+from pipeline.compiled import cached
 from pipeline.paths import REPO_ROOT
 
 VERSION = "zh.segment.crf_lexicon.v1"
@@ -353,6 +354,12 @@ def load_user_dict(path: Path) -> UserDictionary | None:
     return UserDictionary.from_words(words) if words else None
 
 
+def compiled_crf(model_path: Path) -> CompiledCRF:
+    """:class:`CompiledCRF` of a model file. Compiling reads every crfsuite feature into
+    Python (≈ 2.5 s); the cached pickle loads in a tenth of that."""
+    return cached("segmenter", [model_path, __file__], lambda: CompiledCRF(model_path))
+
+
 def load(config: dict) -> Segmenter:
     """Load the model once. Keys: ``model``, ``user_dict``, ``processes`` (paths relative to the repo)."""
     model_dir = REPO_ROOT / config.get("model", "models/segmenter")
@@ -360,7 +367,7 @@ def load(config: dict) -> Segmenter:
     lexicon_file = model_dir / settings.get("lexicon_file", "lexicon.txt")
     lexicon = Lexicon.from_words(lexicon_file.read_text(encoding="utf-8").split())
     return Segmenter(
-        crf=CompiledCRF(model_dir / settings.get("model_file", "model.crfsuite")),
+        crf=compiled_crf(model_dir / settings.get("model_file", "model.crfsuite")),
         lexicon=lexicon,
         user_dict=load_user_dict(REPO_ROOT / config.get("user_dict", "config/user_dict.txt")),
         processes=int(config.get("processes", 2)),

@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import spacy
-from spacy.tokens import Doc, DocBin, Span
-
 from pipeline.record import read_jsonl
+from pipeline.spacy_import import import_spacy
+
+spacy = import_spacy()
+from spacy.tokens import Doc, DocBin, Span  # noqa: E402  (after import_spacy, which avoids torch)
 
 for _name in ("doc_id", "meta", "stance_profile", "summary"):
     if not Doc.has_extension(_name):

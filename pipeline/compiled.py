@@ -1,0 +1,47 @@
+"""A pickle cache for models compiled from their committed files.
+
+Compiling a model for fast use (crfsuite weights into numpy tables, a word list into
+prefix sets) takes seconds, and every workflow job that loads the model pays it. The
+compiled object is pickled under :func:`pipeline.paths.cache_dir` keyed by the bytes of
+every file it was built from (model files and the module that builds it), so a new model
+or new code rebuilds it; an unreadable entry is simply rebuilt. Deleting the cache is safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from pipeline.paths import cache_dir
+
+T = TypeVar("T")
+
+
+def cached(kind: str, sources: list[str | os.PathLike], build: Callable[[], T]) -> T:
+    """``build()``, or its pickle from an earlier call with byte-identical ``sources``."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(Path(source).read_bytes())
+    path = cache_dir("compiled") / f"{kind}-{digest.hexdigest()[:24]}.pkl"
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    built = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)  # atomic: a concurrent job sees the whole file or none
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only cache only costs the compile next time
+    return built

@@ -1,0 +1,65 @@
+"""Model loading shortcuts: the compiled-model pickle cache and spaCy without torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline import compiled
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_cached_builds_once_and_rebuilds_when_a_source_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))
+    source = tmp_path / "model.txt"
+    source.write_text("weights v1")
+    builds = []
+
+    def build():
+        builds.append(source.read_text())
+        return {"weights": source.read_text()}
+
+    assert compiled.cached("toy", [source], build) == {"weights": "weights v1"}
+    assert compiled.cached("toy", [source], build) == {"weights": "weights v1"}
+    assert builds == ["weights v1"]
+    source.write_text("weights v2")
+    assert compiled.cached("toy", [source], build) == {"weights": "weights v2"}
+    assert builds == ["weights v1", "weights v2"]
+
+
+def test_a_corrupt_cache_entry_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))
+    source = tmp_path / "model.txt"
+    source.write_text("w")
+    compiled.cached("toy", [source], lambda: [1, 2, 3])
+    (entry,) = (tmp_path / "cache" / "compiled").glob("toy-*.pkl")
+    entry.write_bytes(b"\x80\x05 not a pickle")
+    assert compiled.cached("toy", [source], lambda: [4, 5]) == [4, 5]
+
+
+def test_cached_segmenter_tables_tag_like_a_fresh_compile(tmp_path, monkeypatch):
+    from pipeline import segment
+
+    monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))
+    text = ["人工智能的风险引起了专家的担忧。"]
+    fresh = segment.load({})
+    cached = segment.load({})  # second load: from the pickle
+    assert list((tmp_path / "cache" / "compiled").glob("segmenter-*.pkl"))
+    assert cached.segment_texts(text) == fresh.segment_texts(text)
+
+
+def test_spacy_is_imported_without_torch_and_torch_still_imports_after():
+    code = (
+        "import sys\n"
+        "from pipeline.spacy_import import import_spacy\n"
+        "spacy = import_spacy()\n"
+        "assert 'torch' not in sys.modules, 'spaCy pulled torch in'\n"
+        "nlp = spacy.blank('xx'); nlp.add_pipe('entity_ruler')\n"
+        "import torch\n"
+        "print('ok', torch.__version__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok")
