@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipeline.readers import decode
-from pipeline.record import read_jsonl, write_jsonl
+from pipeline.record import read_jsonl, read_reduced, write_jsonl
 
 FINAL_STAGE = "summarize"
 STAGES = ("segment", "ner", "stance", "summarize")
@@ -35,10 +35,10 @@ def build_ledger(out_dir: str | Path) -> tuple[list[dict], dict]:
     out_dir = Path(out_dir)
     ingest = json.loads((out_dir / "clean" / "ingest.json").read_text(encoding="utf-8"))
     processed = defaultdict(list)
-    for shard in sorted((out_dir / FINAL_STAGE).glob("shard-*.jsonl")):
-        for record in read_jsonl(shard):
-            meta = record["meta"]
-            processed[(meta["source_file"], meta.get("source_line"))].append(record["id"])
+    shards = sorted((out_dir / FINAL_STAGE).glob("shard-*.jsonl"))
+    for record in read_reduced(shards, ("id", "meta"), out_dir / ".cache" / "views" / "audit.json"):
+        meta = record["meta"]
+        processed[(meta["source_file"], meta.get("source_line"))].append(record["id"])
     quarantined = defaultdict(list)
     for item in read_jsonl(out_dir / "clean" / "quarantine.jsonl"):
         quarantined[(item["source_file"], item.get("source_line"))].append(item)
