@@ -40,8 +40,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.compiled import cached
 from pipeline.normalize import to_halfwidth
 from pipeline.paths import REPO_ROOT
+from pipeline.spacy_import import import_spacy
 
 VERSION = "zh.ner.crf_gazetteer.v1"
 TYPES = ("PER", "LOC", "ORG")
@@ -190,8 +192,9 @@ def name_key(name: str) -> str:
 
 def build_ruler(gazetteer_path: Path):
     """A blank spaCy pipeline whose EntityRuler holds the gazetteer; plus the alias table."""
-    import spacy
     import yaml
+
+    spacy = import_spacy()
 
     spec = yaml.safe_load(Path(gazetteer_path).read_text(encoding="utf-8"))
     nlp = spacy.blank("xx")
@@ -217,7 +220,9 @@ def load(config: dict | None = None) -> NerModel:
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model_dir / "crf.model"))
     nlp, table = build_ruler(REPO_ROOT / config.get("gazetteer", "config/gazetteer.yaml"))
-    return NerModel(tagger, Lexicon.read(model_dir / "lexicon.tsv"), nlp, table)
+    lexicon_file = model_dir / "lexicon.tsv"  # compiled prefix sets: cached, they take a second
+    lexicon = cached("ner-lexicon", [lexicon_file, __file__], lambda: Lexicon.read(lexicon_file))
+    return NerModel(tagger, lexicon, nlp, table)
 
 
 # --------------------------------------------------------------------------- recognise
