@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import orjson
@@ -55,15 +57,24 @@ class DuplicateFinder:
     the pairs that get compared.
     """
 
-    def __init__(self, threshold: float, samples: dict[str, list[int]] | None = None):
+    def __init__(self, threshold: float, samples: dict[str, list[int]] | None = None,
+                 ratios: dict[str, float] | None = None):
         self.threshold = threshold
         self.samples = {} if samples is None else samples
+        self.ratios = {} if ratios is None else ratios
         self.exact: dict[str, str] = {}
         self.index: dict[int, list[str]] = {}
         self.texts: dict[str, str] = {}
         self.prints: dict[str, set[int]] = {}  # filled lazily
         self.sample_sizes: dict[str, int] = {}
         self.dates: dict[str, str | None] = {}
+
+    def chinese_ratio(self, text: str) -> float:
+        """:func:`pipeline.clean.chinese_ratio`, kept with the samples (same text digest)."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if digest not in self.ratios:
+            self.ratios[digest] = chinese_ratio(text)
+        return self.ratios[digest]
 
     def _prints(self, doc_id: str, text: str) -> set[int]:
         if doc_id not in self.prints:
@@ -80,13 +91,9 @@ class DuplicateFinder:
         if digest not in self.samples:
             self.samples[digest] = sorted(p for p in self._prints(doc_id, text) if p % SAMPLE_MOD == 0)
         sample = self.samples[digest]
-        candidates: dict[str, int] = {}
-        for p in sample:
-            posting = self.index.get(p, ())
-            if len(posting) > MAX_POSTING:  # boilerplate (央视网消息) says nothing about duplication
-                continue
-            for other in posting:
-                candidates[other] = candidates.get(other, 0) + 1
+        postings = (self.index.get(p, ()) for p in sample)
+        # A 5-gram shared by very many documents is boilerplate (央视网消息): no evidence.
+        candidates = Counter(chain.from_iterable(x for x in postings if len(x) <= MAX_POSTING))
         for other, shared in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0])):
             # Near duplicates share most sampled 5-grams; boilerplate openings share few.
             if shared < 0.5 * min(len(sample), self.sample_sizes[other]):
@@ -111,17 +118,18 @@ def unit_key(unit) -> str:
 
 
 def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, cache: dict | None = None,
-           samples: dict | None = None) -> Batch:
+           samples: dict | None = None, ratios: dict | None = None) -> Batch:
     """Read, clean, check and de-duplicate every input; pure apart from reading files.
 
     ``cache`` maps ``unit_key`` → the records cleaning that unit gave last time (same
-    cleaner), ``samples`` a text digest → its sampled 5-grams (see DuplicateFinder); both
-    are read and filled in place, so unchanged inputs are not cleaned or fingerprinted again.
+    cleaner), ``samples`` and ``ratios`` a text digest → its sampled 5-grams (see
+    DuplicateFinder) and Chinese share; all are read and filled in place, so unchanged
+    inputs are not cleaned, measured or fingerprinted again.
     """
     settings = {**DEFAULTS, **settings}
     cache = {} if cache is None else cache
     batch = Batch()
-    duplicates = DuplicateFinder(settings["near_duplicate_jaccard"], samples)
+    duplicates = DuplicateFinder(settings["near_duplicate_jaccard"], samples, ratios)
     seen_ids: dict[str, str] = {}
     for path in find_inputs(inputs):
         batch.files.append(path.as_posix())
@@ -153,7 +161,7 @@ def _check(record: dict, settings: dict, seen_ids: dict, duplicates: DuplicateFi
     text = record["text"]
     if not text.strip():
         return "whitespace_only", "no text left after cleaning", None
-    ratio = chinese_ratio(text)
+    ratio = duplicates.chinese_ratio(text)
     if ratio < settings["min_chinese_ratio"] or len(text.strip()) < settings["min_chars"]:
         return "not_chinese", f"Chinese share {ratio:.2f} < min_chinese_ratio {settings['min_chinese_ratio']}", None
     if record["id"] in seen_ids:

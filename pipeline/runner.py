@@ -54,14 +54,17 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
     cache_file = out_dir.parent / ".cache" / "clean" / f"units-{cache_key}.json"
     try:
         cache = orjson.loads(cache_file.read_bytes())
-        units, samples = cache["units"], cache["samples"]
+        units, samples, ratios = cache["units"], cache["samples"], cache["ratios"]
     except (OSError, ValueError, KeyError, TypeError):
-        units, samples = {}, {}
-    batch = ingest(inputs, params, cache=units, samples=samples)
-    used = {key: units[key] for key in batch.unit_keys}
+        units, samples, ratios = {}, {}, {}
+    batch = ingest(inputs, params, cache=units, samples=samples, ratios=ratios)
     texts = {hashlib.sha256(r["text"].encode("utf-8")).hexdigest() for r in batch.records}
-    kept = {digest: samples[digest] for digest in texts if digest in samples}
-    atomic_write_text(cache_file, orjson.dumps({"units": used, "samples": kept}, option=orjson.OPT_SORT_KEYS), durable=False)
+    kept = {  # only what today's inputs used, so the cache does not grow without bound
+        "units": {key: units[key] for key in batch.unit_keys},
+        "samples": {digest: samples[digest] for digest in texts if digest in samples},
+        "ratios": {digest: ratios[digest] for digest in texts if digest in ratios},
+    }
+    atomic_write_text(cache_file, orjson.dumps(kept, option=orjson.OPT_SORT_KEYS), durable=False)
     dealt = deal(batch.records, shards)
     digest = input_digest(batch.files)
     quarantined = sorted(batch.quarantined, key=lambda q: (q["source_file"], q.get("source_line") or 0, q.get("id") or ""))
