@@ -43,6 +43,20 @@ def _module_path(module: str) -> Path | None:
 
 
 @lru_cache(maxsize=None)
+def _project_imports(path: Path) -> tuple[str, ...]:
+    """The ``pipeline.*`` names one source file imports (parsed once per process: the
+    Snakefile asks for the closure of every stage, and they share most modules)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names if alias.name.startswith("pipeline"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline"):
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return tuple(names)
+
+
+@lru_cache(maxsize=None)
 def code_closure(module: str) -> tuple[str, ...]:
     """The project source files a module depends on: itself and, transitively, every
     ``pipeline.*`` module it imports (found by reading the source, not by importing)."""
@@ -54,13 +68,7 @@ def code_closure(module: str) -> tuple[str, ...]:
         if path is None or name in seen:
             continue
         seen[name] = path
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                pending.extend(alias.name for alias in node.names if alias.name.startswith("pipeline"))
-            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline"):
-                pending.append(node.module)
-                pending.extend(f"{node.module}.{alias.name}" for alias in node.names)
+        pending.extend(_project_imports(path))
     files = {path.relative_to(REPO_ROOT).as_posix() for path in seen.values()}
     files.add("pipeline/__init__.py")
     return tuple(sorted(files))
