@@ -32,3 +32,7 @@ def cache_dir(*parts: str) -> Path:
     ``~/.cache/zhnlp``): training downloads, compiled model tables."""
     root = Path(os.environ.get("ZHNLP_CACHE") or Path.home() / ".cache" / "zhnlp")
     return root.joinpath(*parts)
+
+
+class ConfigError(ValueError):
+    """A wrong setting in the workflow config (the message names the key)."""

@@ -20,6 +20,7 @@ import orjson
 
 from pipeline import artifacts
 from pipeline.ingest import deal, ingest, input_digest
+from pipeline.paths import ConfigError
 from pipeline.record import atomic_write_text, dumps_bytes, line_digest, loads, read_jsonl, read_lines, write_jsonl, write_lines
 
 # stage → (module, layers it needs, layers it adds)
@@ -147,6 +148,8 @@ def load_model(stage: str, module, params: dict):
     """The stage's model, or an error that names the file and how to get it back."""
     try:
         return module.load(params)
+    except ConfigError as error:  # a wrong key in the config: there is no file to restore
+        raise RuntimeError(f"{stage}: {error}") from error
     except (OSError, ValueError, RuntimeError) as error:
         where = params.get("model") or params.get("lexicon") or f"the files {module.__name__} reads"
         raise RuntimeError(

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.clean import split_sentences  # the one sentence rule of the project
-from pipeline.paths import REPO_ROOT
+from pipeline.paths import ConfigError, REPO_ROOT
 
 VERSION = "zh.summarize.clause_mmr.v1"
 
@@ -107,7 +107,7 @@ def load(config: dict | None = None) -> Settings:
     """Merge ``config`` over DEFAULTS (unknown keys are an error) and read the IDF table once."""
     unknown = set(config or {}) - set(DEFAULTS)
     if unknown:
-        raise ValueError(f"summarize: unknown config keys {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+        raise ConfigError(f"summarize: unknown config keys {sorted(unknown)}; known: {sorted(DEFAULTS)}")
     merged = {**DEFAULTS, **(config or {})}
     path = REPO_ROOT / merged["idf_path"] if merged["idf_path"] else _default_idf_path()
     idf = {}

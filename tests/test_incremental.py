@@ -101,3 +101,14 @@ def test_a_changed_stage_config_invalidates_the_cache(tmp_path, counted_loads):
                      {**CONFIG["summarize"], "budget_chars": CONFIG["summarize"]["budget_chars"] + 1})
     timing = json.loads((out / "summarize" / "shard-000.timing.json").read_text())
     assert timing["computed"] == 4 and timing["reused"] == 0
+
+
+def test_an_unknown_config_key_is_named_without_a_restore_hint(tmp_path):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    write_inputs(inputs, ARTICLES)
+    runner.run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
+    with pytest.raises(RuntimeError) as caught:
+        runner.run_stage("summarize", out / "clean" / "shard-000.jsonl", out / "summarize" / "shard-000.jsonl",
+                         {**CONFIG["summarize"], "budget": 30})
+    message = str(caught.value)
+    assert "'budget'" in message and "git checkout" not in message
