@@ -70,8 +70,9 @@ def read_reduced(paths: Iterable[str | os.PathLike], keep: tuple[str, ...], cach
     ``cache_file`` under the digest of their line, so only lines not seen before are parsed.
     """
     try:
-        cache = orjson.loads(Path(cache_file).read_bytes()) if cache_file else {}
-    except (OSError, orjson.JSONDecodeError):
+        stored = orjson.loads(Path(cache_file).read_bytes()) if cache_file else {}
+        cache = stored["records"] if stored.get("keep") == list(keep) else {}
+    except (OSError, orjson.JSONDecodeError, KeyError, AttributeError):
         cache = {}
     out, now = [], {}
     for path in paths:
@@ -84,7 +85,7 @@ def read_reduced(paths: Iterable[str | os.PathLike], keep: tuple[str, ...], cach
             now[digest] = reduced
             out.append(reduced)
     if cache_file:
-        atomic_write_text(cache_file, orjson.dumps(now), durable=False)
+        atomic_write_text(cache_file, orjson.dumps({"keep": list(keep), "records": now}), durable=False)
     return out
 
 
