@@ -357,7 +357,9 @@ def load_user_dict(path: Path) -> UserDictionary | None:
 def compiled_crf(model_path: Path) -> CompiledCRF:
     """:class:`CompiledCRF` of a model file. Compiling reads every crfsuite feature into
     Python (≈ 2.5 s); the cached pickle loads in a tenth of that."""
-    return cached("segmenter", [model_path, __file__], lambda: CompiledCRF(model_path))
+    crf = cached("segmenter", [model_path, __file__], lambda: CompiledCRF(model_path))
+    crf.model_path = model_path  # the same bytes may have been compiled from another path
+    return crf
 
 
 def load(config: dict) -> Segmenter:

@@ -63,3 +63,20 @@ def test_spacy_is_imported_without_torch_and_torch_still_imports_after():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok")
+
+
+def test_a_cached_segmenter_points_at_the_model_file_it_was_asked_for(tmp_path, monkeypatch):
+    import shutil
+
+    from pipeline import segment
+    from pipeline.paths import REPO_ROOT
+
+    monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))
+    source = REPO_ROOT / "models" / "segmenter" / "model.crfsuite"
+    first, second = tmp_path / "a" / "model.crfsuite", tmp_path / "b" / "model.crfsuite"
+    for copy in (first, second):
+        copy.parent.mkdir()
+        shutil.copy(source, copy)
+    segment.compiled_crf(first)
+    first.unlink()  # the second load hits the cache built from the first path
+    assert segment.compiled_crf(second).model_path == second
