@@ -119,17 +119,13 @@ def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dic
     if todo:
         model = load_model(stage, module, params)
         fresh, quarantined = _annotate_safely(module, todo, model, stage)
-    fresh_lines = iter(dumps_bytes(record) for record in fresh)
-    dropped = {q["id"] for q in quarantined}
+    fresh_lines = {record["id"]: dumps_bytes(record) for record in fresh}
     out_lines, out_digests, computed = [], [], iter(todo)
     for digest in digests:
-        if digest in previous:
-            out_lines.append(previous[digest])
-        elif next(computed)["id"] not in dropped:
-            out_lines.append(next(fresh_lines))
-        else:
-            continue
-        out_digests.append(digest)
+        line = previous.get(digest) or fresh_lines.get(next(computed)["id"])
+        if line is not None:  # else quarantined (or lost: the count check below says so)
+            out_lines.append(line)
+            out_digests.append(digest)
     counts = {"docs_in": len(lines), "docs_out": len(out_lines), "quarantined": len(quarantined)}
     if counts["docs_in"] != counts["docs_out"] + counts["quarantined"]:
         raise RuntimeError(f"{stage}: documents lost in {in_path}: {counts}")

@@ -112,3 +112,27 @@ def test_an_unknown_config_key_is_named_without_a_restore_hint(tmp_path):
                          {**CONFIG["summarize"], "budget": 30})
     message = str(caught.value)
     assert "'budget'" in message and "git checkout" not in message
+
+
+def test_a_document_that_breaks_a_stage_is_quarantined_and_the_rest_go_on(tmp_path, monkeypatch):
+    from pipeline import summarize
+
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    write_inputs(inputs, ARTICLES)
+    runner.run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
+    real = summarize.annotate
+
+    def breaks_on_a3(records, model):
+        if any("气象局" in r["text"] for r in records):
+            raise RuntimeError("boom")
+        return real(records, model)
+
+    monkeypatch.setattr(summarize, "annotate", breaks_on_a3)
+    counts = runner.run_stage("summarize", out / "clean" / "shard-000.jsonl", out / "summarize" / "shard-000.jsonl",
+                              CONFIG["summarize"])
+    assert counts == {"docs_in": 4, "docs_out": 3, "quarantined": 1}
+    kept = [json.loads(line) for line in (out / "summarize" / "shard-000.jsonl").read_text().splitlines()]
+    assert all("气象局" not in r["text"] and "summary" in r for r in kept)
+    manifest = json.loads((out / "summarize" / "shard-000.manifest.json").read_text())
+    (item,) = manifest["quarantined"]
+    assert item["reason"] == "stage_error" and "boom" in item["detail"]
