@@ -8,6 +8,7 @@ is importable and tested like the rest.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from pipeline.artifacts import code_closure
@@ -68,3 +69,17 @@ def parent_dir(wildcards, output) -> str:
 def input_parent(wildcards, input) -> str:
     """The folder of a rule's first input (the output root, for rules reading a whole run)."""
     return str(Path(input[0]).parent)
+
+
+def cancel_idle_timers(log=None) -> None:
+    """End Snakemake's pending rate-limiter timers once the workflow is over (an
+    ``onsuccess``/``onerror`` hook).
+
+    After every scheduling round the job rate limiter (``max-jobs-per-timespan``, 100/1s by
+    default) starts a one-second ``threading.Timer`` that only wakes the scheduler. Timers
+    are not daemon threads, so the last one kept every finished run alive for up to a
+    second more. Nothing waits on them after the last job.
+    """
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()

@@ -1,0 +1,55 @@
+"""The helpers the Snakefile relies on: which project modules a stage's code depends on
+(Snakemake does not track imports itself) and the end-of-run hook."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from pipeline import artifacts, workflow
+
+
+def test_project_imports_finds_every_form_of_project_import(tmp_path):
+    source = tmp_path / "stage.py"
+    source.write_text(
+        '"""A stage."""\n'
+        "import json\n"
+        "import pipeline.record as record\n"
+        "from pipeline.paths import REPO_ROOT\n"
+        "from pipeline.evaluate import (\n"
+        "    ner,\n"
+        "    segment,\n"
+        ")\n"
+        "from pipelines_elsewhere import nothing\n"
+        "\n"
+        "def load():\n"
+        "    from pipeline.spacy_import import import_spacy  # lazy, inside a function\n"
+        "    return import_spacy\n",
+        encoding="utf-8",
+    )
+    artifacts._project_imports.cache_clear()
+    found = set(artifacts._project_imports(source))
+    assert {"pipeline.record", "pipeline.paths", "pipeline.evaluate", "pipeline.evaluate.ner",
+            "pipeline.evaluate.segment", "pipeline.spacy_import"} <= found
+    assert not any(name.startswith("pipelines_elsewhere") or name == "json" for name in found)
+
+
+def test_code_closure_follows_imports_transitively():
+    closure = artifacts.code_closure("pipeline.ner")
+    # ner imports spacy_import lazily and record through the runner's helpers
+    assert "pipeline/ner.py" in closure
+    assert "pipeline/spacy_import.py" in closure
+    assert "pipeline/paths.py" in closure
+    assert "pipeline/stance.py" not in closure
+
+
+def test_cancel_idle_timers_ends_pending_timers_at_once():
+    fired = []
+    timer = threading.Timer(30, lambda: fired.append(True))
+    timer.start()
+    started = time.perf_counter()
+    workflow.cancel_idle_timers()
+    timer.join(timeout=5)
+    assert not timer.is_alive()
+    assert time.perf_counter() - started < 5
+    assert not fired
