@@ -11,10 +11,11 @@ trained from People's Daily 1998 and the MSRA NER training text by
 from __future__ import annotations
 
 import gzip
-import json
 import math
 from functools import lru_cache
 from pathlib import Path
+
+import orjson
 
 from pipeline.paths import MODELS_DIR
 
@@ -58,10 +59,9 @@ class CharTrigramLM:
     @classmethod
     def load(cls, path: str | Path) -> "CharTrigramLM":
         path = Path(path) / "ngrams.json.gz"
-        try:
-            with gzip.open(path, "rt", encoding="utf-8") as handle:
-                return cls(json.load(handle))
-        except (OSError, ValueError) as error:
+        try:  # orjson: half the time of json for these 680k counts, paid by every clean job
+            return cls(orjson.loads(gzip.decompress(path.read_bytes())))
+        except (OSError, ValueError, EOFError) as error:
             raise RuntimeError(
                 f"{path}: missing or corrupt character model ({error}); restore it with "
                 "`git checkout -- models/charlm` or rebuild it with `python -m pipeline.train.charlm`"

@@ -191,3 +191,18 @@ def test_clean_html_drops_script_and_style(lm):
     assert "不要我" not in record["text"]
     ampersand = record["text"].index("&")
     assert html[raw_index(record["offsets"], ampersand)] == "&"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_gzip", "not_json"])
+def test_a_damaged_character_model_is_named_with_how_to_restore_it(tmp_path, damage):
+    import gzip
+
+    from pipeline.charlm import CharTrigramLM
+
+    good = gzip.compress(b'{"": 10, "\\u4eba": 3}')
+    data = {"truncated": good[:-6], "not_gzip": b"plain bytes", "not_json": gzip.compress(b"{oops")}[damage]
+    (tmp_path / "ngrams.json.gz").write_bytes(data)
+    with pytest.raises(RuntimeError, match=r"ngrams\.json\.gz: missing or corrupt.*git checkout -- models/charlm"):
+        CharTrigramLM.load(tmp_path)
+    (tmp_path / "ngrams.json.gz").write_bytes(good)
+    assert CharTrigramLM.load(tmp_path).counts == {"": 10, "人": 3}
