@@ -13,8 +13,9 @@ in ``pipeline/train/stance.py`` did not beat these rules):
   mutes the risk words it talks about, asserted harm or a call to regulate outweighs a
   dismissal, a concession (虽然…风险，但可控) keeps the risk, plain questions are damped.
 * **Holder**: the subject of a speech or stance verb (表示/认为/指出/警告/直言/称 …), found
-  with title+name, foreign-name, quoted-organisation, government-body, gazetteer/NER and
-  jieba person-name patterns; pronouns, elided subjects, numbered points, quotations,
+  with title+name, foreign-name, quoted-organisation, government-body and gazetteer patterns
+  and the record's NER person names (v2; v1 used jieba's ``nr`` tags, whose dictionary took
+  1.3 s to load in every job); pronouns, elided subjects, numbered points, quotations,
   interviews and page-break fragments continue the previous holder; unnamed groups give None.
   Holders are mapped to the canonical name of the record's NER ``entities`` when present.
 
@@ -37,7 +38,7 @@ import yaml
 from pipeline.normalize import to_halfwidth
 from pipeline.paths import CONFIG_DIR, REPO_ROOT
 
-VERSION = "zh.stance.cues.v1"
+VERSION = "zh.stance.cues.v2"
 
 CONCERNED_CATEGORIES = ("risk", "harm", "governance")
 DISMISSIVE_CATEGORIES = ("dismissal", "criticism", "deflation", "reassurance")
@@ -74,7 +75,7 @@ _PERSON = rf"(?:[\u4e00-\u9fff]{{1,4}}·[\u4e00-\u9fff]{{1,5}}?|[A-Z][a-z]+(?: [
 _TITLE_NAME = re.compile(rf"(?:{_TITLES})\s*({_PERSON})(?=\s*(?:{_STOP}))")
 _DOT_NAME = re.compile(rf"[\u4e00-\u9fff]{{1,4}}·[\u4e00-\u9fff]{{1,5}}?(?={_STOP})")
 _LATIN_NAME = re.compile(r"(?<![A-Za-z])[A-Z]*[a-z][A-Za-z\-]*(?: [A-Z][A-Za-z\-]+)*|(?<![A-Za-z])[A-Z][A-Za-z\-]*[a-z][A-Za-z\-]*(?: [A-Z][A-Za-z\-]+)*")
-# A Chinese name jieba does not know (王立新指出): a common surname and one or two characters
+# A Chinese name NER did not find (王立新指出): a common surname and one or two characters
 # standing alone before the verb.
 _SURNAME_NAME = re.compile(
     r"(?:欧阳|司马|诸葛|上官|[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余"
@@ -341,38 +342,23 @@ def classify(sentence: str, model: StanceModel) -> SentenceStance:
 # ---------------------------------------------------------------- holder
 
 
-class _JiebaNames:
-    """Person names from jieba's POS tags (nr*), loaded lazily once."""
-
-    def __init__(self):
-        self._cut = None
-
-    def __call__(self, text: str) -> list[tuple[int, int]]:
-        if self._cut is None:
-            import jieba
-            import jieba.posseg
-
-            jieba.setLogLevel(60)
-            self._cut = jieba.posseg.cut
-        spans, position, run_start = [], 0, None
-        for token in self._cut(text):
-            is_name = token.flag.startswith("nr")
-            if is_name and run_start is None:
-                run_start = position
-            if not is_name and run_start is not None:
-                spans.append((run_start, position))
-                run_start = None
-            position += len(token.word)
-        if run_start is not None:
-            spans.append((run_start, position))
-        return [(b, e) for b, e in spans if e - b >= 2]
+def _known_person_spans(text: str, persons: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where the document's person names (longest first) occur in ``text``; a name inside a
+    longer one already found there is not found again."""
+    spans: list[tuple[int, int]] = []
+    for name in persons:
+        start = text.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not any(b < end and start < e for b, e in spans):
+                spans.append((start, end))
+            start = text.find(name, start + 1)
+    return sorted(spans)
 
 
-_jieba_names = _JiebaNames()
-
-
-def person_names(text: str, speakers_only: bool = True) -> list[tuple[int, str]]:
-    """(position, name) of people in ``text``: title+name, 外·文 names, Latin names, jieba nr.
+def person_names(text: str, speakers_only: bool = True, persons: tuple[str, ...] = ()) -> list[tuple[int, str]]:
+    """(position, name) of people in ``text``: title+name, 外·文 names, Latin names, and the
+    document's own person names ``persons`` (its NER PER entities, normalised, longest first).
 
     As a speaker, a name directly followed by a title or 的 is an affiliation (Meta 首席科学家),
     and a Latin name in brackets is a gloss (存在性危机 (Existential Risk)).
@@ -385,12 +371,12 @@ def person_names(text: str, speakers_only: bool = True) -> list[tuple[int, str]]
     found = [(m.start(1), m.group(1).strip()) for m in _TITLE_NAME.finditer(text)]
     for pattern in (_DOT_NAME, _LATIN_NAME):
         found += [(m.start(), m.group(0)) for m in pattern.finditer(text) if usable(m.start(), m.end())]
-    found += [(b, text[b:e]) for b, e in _jieba_names(text) if usable(b, e)]
+    found += [(b, text[b:e]) for b, e in _known_person_spans(text, persons) if usable(b, e)]
     return [(at, name) for at, name in found if len(name) >= 2]
 
 
 def _whole_name(subject: str, name: str) -> str:
-    """jieba often tags part of a transliterated name (本吉奥 → 吉奥, 周鸿祎 → 周鸿): when the
+    """A tagger often finds part of a transliterated name (本吉奥 → 吉奥, 周鸿祎 → 周鸿): when the
     subject starts with it, take the whole run of characters up to the next stop word."""
     match = re.match(rf"([\u4e00-\u9fff·]{{0,2}}{re.escape(name)}[\u4e00-\u9fff·]{{0,2}}?)\s*(?={_STOP})", subject)
     return match.group(1) if match and len(name) <= 2 and len(match.group(1)) <= 5 else name
@@ -419,7 +405,7 @@ def _subject(window: str, model: StanceModel, state: _HolderState) -> tuple[str,
     if re.fullmatch(r"[也还则又曾并都就更再]*", core.strip()):
         return "elided", None
     title_names = [m.group(1).strip() for m in _TITLE_NAME.finditer(core)]
-    persons = [_whole_name(core.strip(), name) for _, name in sorted(person_names(core), key=lambda f: (f[0], -len(f[1])))]
+    persons = [_whole_name(core.strip(), name) for _, name in sorted(person_names(core, persons=state.persons), key=lambda f: (f[0], -len(f[1])))]
     surname_name = _SURNAME_NAME.match(core.strip())
     for name in title_names + persons + ([surname_name.group(0)] if surname_name else []):
         if _COUNTED_PEOPLE.search(core[: core.find(name)]):
@@ -481,7 +467,8 @@ class _HolderState:
     interviewee: str | None = None  # in an interview, who answers until the next question
     previous_fragment: bool = False
     names: Counter = field(default_factory=Counter)  # the document's named speakers, by frequency
-    entity_names: tuple[str, ...] = ()  # gazetteer and NER names: speakers jieba does not know
+    entity_names: tuple[str, ...] = ()  # gazetteer and NER PER/ORG names, longest first
+    persons: tuple[str, ...] = ()  # the document's person names (NER PER), longest first
 
 
 def _resolve_pronoun(body: str, at: int, speakers, state: _HolderState, inherited: str | None) -> str | None:
@@ -495,7 +482,7 @@ def _resolve_pronoun(body: str, at: int, speakers, state: _HolderState, inherite
     pronoun = body[at : at + 2]
     if not pronoun.startswith(("他", "她", "这位", "该")) or pronoun in ("他们", "她们"):
         return inherited or state.last
-    named_before = [name for _, name in person_names(body[:at], speakers_only=False) if name in state.names]
+    named_before = [name for _, name in person_names(body[:at], speakers_only=False, persons=state.persons) if name in state.names]
     if named_before:
         return named_before[-1]
     return inherited or state.last or _dominant_person(state)
@@ -526,7 +513,7 @@ def _sentence_holder(body: str, stance: SentenceStance, state: _HolderState, mod
     if inherited:
         return inherited
     interviewee = _INTERVIEWEE.match(body)  # 吴恩达:包括百度在内的…
-    if interviewee and any(name == interviewee.group(1).strip() for _, name in person_names(interviewee.group(1))):
+    if interviewee and any(name == interviewee.group(1).strip() for _, name in person_names(interviewee.group(1), persons=state.persons)):
         if state.question_answer:
             state.interviewee = interviewee.group(1).strip()
         return interviewee.group(1).strip()
@@ -545,7 +532,7 @@ def _sentence_holder(body: str, stance: SentenceStance, state: _HolderState, mod
         kind, name = _subject(head[:12], model, state)
         if kind == "name" and head.startswith(name):
             return name
-        people = person_names(head)  # 被誉为“教父”的行业先驱——杰弗里·辛顿,…都…发出警告
+        people = person_names(head, persons=state.persons)  # 被誉为“教父”的行业先驱——杰弗里·辛顿,…都…发出警告
         if people and "——" in head:
             return people[-1][1]
     return None
@@ -579,17 +566,20 @@ def _update_state(body: str, holder: str | None, state: _HolderState) -> None:
 
 
 def sentence_holders(
-    sentences: list[str], stances: list[SentenceStance], model: StanceModel, entity_names: list[str] = ()
+    sentences: list[str], stances: list[SentenceStance], model: StanceModel, entity_names: list[str] = (),
+    persons: list[str] = (),
 ) -> list[str | None]:
     """Holder of each sentence of one document, in order (pronoun and quote continuation need it).
 
-    ``entity_names``: the document's PER/ORG names from the NER layer, if any.
+    ``entity_names``: the document's PER/ORG names from the NER layer, if any; ``persons``:
+    its PER names (with aliases), which mark people as jieba's ``nr`` tags did before v2.
     """
     normalised = [normalise(text) for text in sentences]
     known = {normalise(name) for name in entity_names if len(name) >= 2} | set(model.known_names)
     state = _HolderState(
         question_answer=any(_INTERVIEW_QUESTION.match(text) for text in normalised),
         entity_names=tuple(sorted(known, key=len, reverse=True)),
+        persons=tuple(sorted({normalise(name) for name in persons if len(name) >= 2}, key=lambda n: (-len(n), n))),
     )
     for text in normalised:  # the document's speakers, for 他 with nobody named before it
         for _, kind, name in _speakers(text, model, _SPEECH_VERBS, state):
@@ -658,7 +648,13 @@ def _annotate_one(record: dict, model: StanceModel) -> dict:
         if entity.get("type") in ("PER", "ORG")
         for name in [entity["name"], *entity.get("aliases", [])]
     ]
-    holders = sentence_holders(sentences, stances, model, entity_names)
+    persons = [
+        name
+        for entity in record.get("entities") or []
+        if entity.get("type") == "PER"
+        for name in [entity["name"], *entity.get("aliases", [])]
+    ]
+    holders = sentence_holders(sentences, stances, model, entity_names, persons)
 
     entries = []
     for index, ((begin, end), sentence, ai, stance, holder) in enumerate(zip(spans, sentences, about_ai, stances, holders)):

@@ -12,8 +12,9 @@ def model():
     return stance.load({})
 
 
-def holders(sentences, model):
-    return stance.sentence_holders(sentences, [stance.classify(s, model) for s in sentences], model)
+def holders(sentences, model, persons=()):
+    """``persons``: the document's PER names, as the NER layer gives them in the pipeline."""
+    return stance.sentence_holders(sentences, [stance.classify(s, model) for s in sentences], model, persons=persons)
 
 
 @pytest.mark.parametrize(
@@ -54,7 +55,26 @@ def test_quotation_continues_until_it_closes(model):
 
 def test_numbered_points_belong_to_the_proposer(model):
     doc = ["刘洋围绕人工智能发展提出两点建议。", "一是加强人工智能治理。", "二是推动AI技术普惠。"]
-    assert holders(doc, model) == ["刘洋", "刘洋", "刘洋"]
+    assert holders(doc, model, persons=["刘洋"]) == ["刘洋", "刘洋", "刘洋"]
+
+
+def test_people_are_the_names_the_ner_layer_found(model):
+    doc = ["闵海峰在论坛上提出，人工智能的风险需要警惕。"]
+    assert holders(doc, model) == [None]  # not a title, foreign or stand-alone surname name
+    assert holders(doc, model, persons=["闵海峰"]) == ["闵海峰"]
+
+
+def test_known_person_spans_prefer_the_longer_name():
+    spans = stance._known_person_spans("杰弗里·辛顿说，辛顿认为", ("杰弗里·辛顿", "辛顿"))
+    assert spans == [(0, 6), (8, 10)]
+
+
+def test_a_record_s_ner_people_reach_the_holder_rules(model):
+    text = "闵海峰在论坛上提出，人工智能的风险需要警惕。"
+    record = {"id": "d", "text": text, "sentences": [[0, len(text)]],
+              "entities": [{"name": "闵海峰", "type": "PER", "aliases": [], "mentions": [[0, 3]]}]}
+    [annotated] = stance.annotate([record], model)
+    assert annotated["stance"]["sentences"][0]["holder"] == "闵海峰"
 
 
 def test_traditional_name_is_reported_as_written(model):

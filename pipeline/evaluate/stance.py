@@ -3,7 +3,8 @@
 Gold: JSON lines with id, doc, text, stance, holder, cue, source (default
 ``$ZHNLP_SHARED/eval/ai_stance/dev.jsonl``); any file of that format works. Sentences are
 grouped by ``doc`` in file order and each document runs through the holder logic in order,
-so pronoun and quotation continuation behave as in the pipeline.
+so pronoun and quotation continuation behave as in the pipeline; each document first goes
+through the segment and NER stages, whose names the holder rules use as in the pipeline.
 
 Measures: stance macro-F1 and per-class P/R/F1; holder accuracy on gold sentences with a
 named holder (a wrong ``None`` is wrong) and on those with a ``None`` holder; AI detection
@@ -118,13 +119,41 @@ def ai_detection(docs, model, raw_dir: Path) -> dict | None:
 # ---------------------------------------------------------------- main
 
 
+def document_names(docs) -> dict[str, tuple[list[str], list[str]]]:
+    """Each gold document's (PER+ORG names, PER names) as the pipeline finds them: its
+    sentences joined into one text and run through the segment and NER stages with the
+    project config, since the holder rules take people's names from the NER layer."""
+    import yaml
+
+    from pipeline import ner, segment
+    from pipeline.paths import CONFIG_DIR
+
+    config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
+    records = []
+    for doc, rows in docs.items():
+        text, spans = "", []
+        for row in rows:
+            spans.append([len(text), len(text) + len(row["text"])])
+            text += row["text"] + "\n"
+        records.append({"id": doc, "text": text, "sentences": spans})
+    records = segment.annotate(records, segment.load(config["segment"]))
+    records = ner.annotate(records, ner.load(config["ner"]))
+    names = {}
+    for record in records:
+        entities = record.get("entities") or []
+        forms = lambda types: [n for e in entities if e["type"] in types for n in [e["name"], *e.get("aliases", [])]]
+        names[record["id"]] = (forms(("PER", "ORG")), forms(("PER",)))
+    return names
+
+
 def evaluate(docs, model) -> tuple[dict, list[dict]]:
     gold_labels, predicted, baseline, rows_out = [], [], [], []
     named_hits = named_total = null_hits = null_total = 0
-    for rows in docs.values():
+    names = document_names(docs)
+    for doc, rows in docs.items():
         texts = [r["text"] for r in rows]
         stances = [stance.classify(t, model) for t in texts]
-        holders = stance.sentence_holders(texts, stances, model)
+        holders = stance.sentence_holders(texts, stances, model, *names[doc])
         for row, result, holder in zip(rows, stances, holders):
             gold_labels.append(row["stance"])
             predicted.append(result.label)
