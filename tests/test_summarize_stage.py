@@ -174,3 +174,16 @@ def test_holder_found_through_entity_mentions():
 def test_load_rejects_unknown_config_keys():
     with pytest.raises(ValueError, match="budget_char"):
         summarize.load({"budget_char": 100})
+
+
+def test_idf_table_is_read_then_served_from_the_cache_until_its_file_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))
+    table = tmp_path / "idf.txt"
+    table.write_text("人工智能 9.5\n风险 7.0\n的 0.5\n", encoding="utf-8")
+    first = summarize.load({"idf_path": str(table)})
+    again = summarize.load({"idf_path": str(table)})
+    assert first.idf == again.idf == {"人工智能": 9.5, "风险": 7.0, "的": 0.5}
+    assert first.default_idf == again.default_idf == 7.0  # the median
+    table.write_text("人工智能 3.0\n", encoding="utf-8")
+    changed = summarize.load({"idf_path": str(table)})
+    assert changed.idf == {"人工智能": 3.0} and changed.default_idf == 3.0
