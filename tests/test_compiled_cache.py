@@ -65,6 +65,27 @@ def test_spacy_is_imported_without_torch_and_torch_still_imports_after():
     assert result.stdout.startswith("ok")
 
 
+def test_spacy_is_imported_without_its_cli_and_the_cli_still_works_after():
+    code = (
+        "import sys\n"
+        "from pipeline.spacy_import import import_spacy\n"
+        "spacy = import_spacy()\n"
+        "assert 'spacy.cli' not in sys.modules and 'typer' not in sys.modules, 'the CLI was imported'\n"
+        "from spacy.displacy.render import EntityRenderer\n"
+        "html = EntityRenderer({}).render([{'text': '马斯克', 'ents': [{'start': 0, 'end': 3, 'label': 'PER'}]}])\n"
+        "assert 'PER' in html\n"
+        "from spacy import cli\n"
+        "assert hasattr(cli, 'download') and hasattr(cli, 'init_config'), 'a stand-in, not the real CLI'\n"
+        "import spacy.cli.info\n"
+        "data = spacy.info(markdown=False, silent=True)\n"
+        "assert data['spacy_version'] == spacy.__version__\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok")
+
+
 def test_a_cached_segmenter_points_at_the_model_file_it_was_asked_for(tmp_path, monkeypatch):
     import shutil
 
