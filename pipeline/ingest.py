@@ -40,6 +40,7 @@ class Batch:
     articles: int = 0
     rejected_articles: int = 0
     unit_keys: list[str] = field(default_factory=list)
+    duplicate_log: list[list] = field(default_factory=list)
 
 
 def _fingerprints(text: str) -> set[int]:
@@ -55,13 +56,23 @@ class DuplicateFinder:
     ``samples`` (text digest → sampled 5-grams) may come from the last run: then only
     texts not seen before are fingerprinted, and full 5-gram sets are computed only for
     the pairs that get compared.
+
+    ``history`` is the last run's ``log``: one ``[chain, outcome]`` per ``check`` call, where
+    ``chain`` hashes every (id, text, date) checked so far. An outcome depends only on the
+    documents checked before it, so while this run's chain equals the last run's, the last
+    outcome is taken over and the document only registered (no candidate search); from
+    the first difference on, every document is checked afresh. A batch that only gained
+    files at its end is thus checked for the new documents alone.
     """
 
     def __init__(self, threshold: float, samples: dict[str, list[int]] | None = None,
-                 ratios: dict[str, float] | None = None):
+                 ratios: dict[str, float] | None = None, history: list | None = None):
         self.threshold = threshold
         self.samples = {} if samples is None else samples
         self.ratios = {} if ratios is None else ratios
+        self.history = history or []
+        self.log: list[list] = []
+        self.chain = ""
         self.exact: dict[str, str] = {}
         self.index: dict[int, list[str]] = {}
         self.texts: dict[str, str] = {}
@@ -81,16 +92,32 @@ class DuplicateFinder:
             self.prints[doc_id] = _fingerprints(text)
         return self.prints[doc_id]
 
+    def _sample(self, doc_id: str, text: str, digest: str) -> list[int]:
+        if digest not in self.samples:
+            self.samples[digest] = sorted(p for p in self._prints(doc_id, text) if p % SAMPLE_MOD == 0)
+        return self.samples[digest]
+
     def check(self, doc_id: str, text: str, date: str | None = None) -> tuple[str, str] | None:
         """``(reason, kept_id)`` if ``text`` duplicates an earlier document, else None.
         Templated reports of different days (same wording, new figures) are not near
         duplicates: a differing ``date`` rules a near duplicate out."""
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self.chain = hashlib.sha256("\0".join((self.chain, doc_id, digest, date or "")).encode("utf-8")).hexdigest()[:32]
+        position = len(self.log)
+        if position < len(self.history) and self.history[position][0] == self.chain:
+            outcome = tuple(self.history[position][1]) if self.history[position][1] else None
+        else:
+            self.history = []  # diverged: nothing after this point can be taken over
+            outcome = self._search(doc_id, text, digest, date)
+        if outcome is None:
+            self._register(doc_id, text, digest, date)
+        self.log.append([self.chain, list(outcome) if outcome else None])
+        return outcome
+
+    def _search(self, doc_id: str, text: str, digest: str, date: str | None) -> tuple[str, str] | None:
         if digest in self.exact:
             return "exact_duplicate", self.exact[digest]
-        if digest not in self.samples:
-            self.samples[digest] = sorted(p for p in self._prints(doc_id, text) if p % SAMPLE_MOD == 0)
-        sample = self.samples[digest]
+        sample = self._sample(doc_id, text, digest)
         postings = (self.index.get(p, ()) for p in sample)
         # A 5-gram shared by very many documents is boilerplate (央视网消息): no evidence.
         candidates = Counter(chain.from_iterable(x for x in postings if len(x) <= MAX_POSTING))
@@ -102,13 +129,17 @@ class DuplicateFinder:
             jaccard = len(prints & theirs) / max(1, len(prints | theirs))
             if jaccard >= self.threshold and not (date and self.dates.get(other) and date != self.dates[other]):
                 return "near_duplicate", other
+        return None
+
+    def _register(self, doc_id: str, text: str, digest: str, date: str | None) -> None:
+        """A kept document: later ones are compared with it."""
+        sample = self._sample(doc_id, text, digest)
         self.exact[digest] = doc_id
         self.texts[doc_id] = text
         self.sample_sizes[doc_id] = len(sample)
         self.dates[doc_id] = date
         for p in sample:
             self.index.setdefault(p, []).append(doc_id)
-        return None
 
 
 def unit_key(unit) -> str:
@@ -118,18 +149,20 @@ def unit_key(unit) -> str:
 
 
 def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, cache: dict | None = None,
-           samples: dict | None = None, ratios: dict | None = None) -> Batch:
+           samples: dict | None = None, ratios: dict | None = None, history: list | None = None) -> Batch:
     """Read, clean, check and de-duplicate every input; pure apart from reading files.
 
     ``cache`` maps ``unit_key`` → the records cleaning that unit gave last time (same
     cleaner), ``samples`` and ``ratios`` a text digest → its sampled 5-grams (see
     DuplicateFinder) and Chinese share; all are read and filled in place, so unchanged
-    inputs are not cleaned, measured or fingerprinted again.
+    inputs are not cleaned, measured or fingerprinted again. ``history`` is the last run's
+    ``Batch.duplicate_log`` (see DuplicateFinder).
     """
     settings = {**DEFAULTS, **settings}
     cache = {} if cache is None else cache
     batch = Batch()
-    duplicates = DuplicateFinder(settings["near_duplicate_jaccard"], samples, ratios)
+    duplicates = DuplicateFinder(settings["near_duplicate_jaccard"], samples, ratios, history)
+    batch.duplicate_log = duplicates.log
     seen_ids: dict[str, str] = {}
     for path in find_inputs(inputs):
         batch.files.append(path.as_posix())

@@ -55,15 +55,16 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
     cache_file = out_dir.parent / ".cache" / "clean" / f"units-{cache_key}.json"
     try:
         cache = orjson.loads(cache_file.read_bytes())
-        units, samples, ratios = cache["units"], cache["samples"], cache["ratios"]
+        units, samples, ratios, history = cache["units"], cache["samples"], cache["ratios"], cache["duplicates"]
     except (OSError, ValueError, KeyError, TypeError):
-        units, samples, ratios = {}, {}, {}
-    batch = ingest(inputs, params, cache=units, samples=samples, ratios=ratios)
+        units, samples, ratios, history = {}, {}, {}, []
+    batch = ingest(inputs, params, cache=units, samples=samples, ratios=ratios, history=history)
     texts = {hashlib.sha256(r["text"].encode("utf-8")).hexdigest() for r in batch.records}
     kept = {  # only what today's inputs used, so the cache does not grow without bound
         "units": {key: units[key] for key in batch.unit_keys},
         "samples": {digest: samples[digest] for digest in texts if digest in samples},
         "ratios": {digest: ratios[digest] for digest in texts if digest in ratios},
+        "duplicates": batch.duplicate_log,
     }
     atomic_write_text(cache_file, orjson.dumps(kept, option=orjson.OPT_SORT_KEYS), durable=False)
     dealt = deal(batch.records, shards)
