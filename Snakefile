@@ -26,4 +26,5 @@ rule all:
     input:
         rules.audit.output.summary,
         rules.report.output.index,
+        rules.report_pages.output.pages,
     default_target: True

@@ -164,7 +164,7 @@ def cmd_run(extra: list[str]) -> int:
 
 def cmd_stage(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline stage")
-    parser.add_argument("stage", choices=["clean", "segment", "ner", "stance", "summarize", "corpus", "publish", "report"])
+    parser.add_argument("stage", choices=["clean", "segment", "ner", "stance", "summarize", "corpus", "publish", "report", "report-pages"])
     parser.add_argument("--input", nargs="+")
     parser.add_argument("--output")
     parser.add_argument("--inputs", nargs="+")
@@ -187,6 +187,10 @@ def cmd_stage(argv: list[str]) -> int:
         from pipeline.report import build_report
 
         result = build_report(args.out_dir)
+    elif args.stage == "report-pages":
+        from pipeline.report import build_pages
+
+        result = build_pages(args.out_dir)
     else:
         result = runner.run_stage(args.stage, args.input[0], args.output, params)
     print(json.dumps(result, ensure_ascii=False, sort_keys=True))

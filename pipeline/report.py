@@ -191,8 +191,46 @@ document.getElementById('prev').onclick=()=>{if(page>0){page--;draw();}};documen
 """.strip()
 
 
+def build_pages(out_dir: str | Path) -> dict:
+    """Write one page per document under ``<out_dir>/report/docs`` and ``report/pages.json``.
+
+    Needs only the summarize shards, so the workflow runs it beside the corpus views and
+    publish. A page is rendered again only when its record's line or this module changed
+    (the keys live under ``.cache/``, which Snakemake does not delete before a re-run);
+    pages of documents no longer in the batch are removed.
+    """
+    out_dir = Path(out_dir)
+    docs = out_dir / "report" / "docs"
+    keys_file = out_dir / ".cache" / "views" / "report-pages.json"
+    try:
+        previous = json.loads(keys_file.read_text(encoding="utf-8"))  # page key → document id
+    except (OSError, ValueError):
+        previous = {}
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    now, doc_bytes, fresh = {}, 0, 0
+    for shard in sorted((out_dir / "summarize").glob("shard-*.jsonl")):
+        for number, line in enumerate(read_lines(shard), 1):
+            key = code + line_digest(line)[:24]
+            doc_id = previous.get(key)
+            page_file = docs / doc_filename(doc_id) if doc_id else None
+            if page_file is None or not page_file.exists():
+                record = loads(line, f"{shard}:{number}")
+                doc_id, page_file = record["id"], docs / doc_filename(record["id"])
+                atomic_write_text(page_file, document_page(record), durable=False)
+                fresh += 1
+            now[key] = doc_id
+            doc_bytes += page_file.stat().st_size
+    for gone in set(previous.values()) - set(now.values()):  # documents no longer in the batch
+        (docs / doc_filename(gone)).unlink(missing_ok=True)
+    atomic_write_text(keys_file, json.dumps(now, sort_keys=True), durable=False)
+    (docs / ".rendered.json").unlink(missing_ok=True)  # where page keys were kept before
+    summary = {"documents": len(now), "rendered": fresh, "doc_pages_bytes": doc_bytes}
+    atomic_write_text(out_dir / "report" / "pages.json", json.dumps(summary, sort_keys=True))
+    return summary
+
+
 def build_report(out_dir: str | Path) -> dict:
-    """Write the report under ``<out_dir>/report``; returns page count and sizes."""
+    """Write the overview ``<out_dir>/report/index.html``; returns its size."""
     out_dir = Path(out_dir)
     report = out_dir / "report"
     shards = sorted((out_dir / "summarize").glob("shard-*.jsonl"))
@@ -206,26 +244,7 @@ def build_report(out_dir: str | Path) -> dict:
     timings = {}
     for stage in artifacts.get("stages", {}):
         timings[stage] = sum(json.loads(p.read_text()).get("seconds", 0) for p in (out_dir / stage).glob("*.timing.json"))
-    # A page is rendered again only when its record's line or this module changed.
-    rendered_file = report / "docs" / ".rendered.json"
-    try:
-        rendered = json.loads(rendered_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        rendered = {}
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    lines = [(shard, number, line) for shard in shards for number, line in enumerate(read_lines(shard), 1)]
-    doc_bytes, now = 0, {}
-    for (shard, number, line), summary in zip(lines, records, strict=True):
-        page_file = report / "docs" / doc_filename(summary["id"])
-        key = code + line_digest(line)[:24]
-        now[summary["id"]] = key
-        if rendered.get(summary["id"]) != key or not page_file.exists():
-            atomic_write_text(page_file, document_page(loads(line, f"{shard}:{number}")), durable=False)
-        doc_bytes += page_file.stat().st_size
     records.sort(key=lambda r: r["id"])
-    for gone in set(rendered) - set(now):  # documents no longer in the batch
-        (report / "docs" / doc_filename(gone)).unlink(missing_ok=True)
-    atomic_write_text(rendered_file, json.dumps(now, sort_keys=True))
     overview = overview_page(records, artifacts, quarantine, holders, timings)
     atomic_write_text(report / "index.html", overview)
-    return {"documents": len(records), "index_bytes": len(overview.encode("utf-8")), "doc_pages_bytes": doc_bytes}
+    return {"documents": len(records), "index_bytes": len(overview.encode("utf-8"))}

@@ -71,6 +71,11 @@ def input_parent(wildcards, input) -> str:
     return str(Path(input[0]).parent)
 
 
+def output_root(wildcards, output) -> str:
+    """The output root for a rule whose first output sits one folder down (report/pages.json)."""
+    return str(Path(output[0]).parent.parent)
+
+
 def cancel_idle_timers(log=None) -> None:
     """End Snakemake's pending rate-limiter timers once the workflow is over (an
     ``onsuccess``/``onerror`` hook).

@@ -71,7 +71,7 @@ def test_workflow_stage_code_change_reruns_that_stage_and_later_only(workdir):
     with open(workdir / "pipeline" / "ner.py", "a", encoding="utf-8") as handle:
         handle.write("\n# a change to the NER stage's code\n")
     planned = planned_rules(snakemake(workdir, "-n"))
-    assert planned == {"ner", "stance", "summarize", "corpus_views", "publish", "audit", "report", "all"}
+    assert planned == {"ner", "stance", "summarize", "corpus_views", "publish", "audit", "report_pages", "report", "all"}
     snakemake(workdir)
     versions_after = {s: (workdir / "outputs/versions" / s / "latest").read_text() for s in STAGES}
     assert versions_after["clean"] == versions_before["clean"] and versions_after["segment"] == versions_before["segment"]
