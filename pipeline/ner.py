@@ -380,13 +380,18 @@ def annotate(records: list[dict], model: NerModel) -> list[dict]:
 
 
 def entity_index(records: list[dict]) -> list[dict]:
-    """Corpus-level index: one row per (canonical name, type) with its documents and mention count."""
+    """Corpus-level index: one row per (canonical name, type) with its documents and mention count.
+
+    Document ids are unique (the clean stage quarantines repeats), so a document is already
+    in a row only if one of its own entities put it there last: no search through the list,
+    which made the index quadratic in the documents of common names (中国, 习近平).
+    """
     rows: dict[tuple[str, str], dict] = {}
     for record in records:
         for ent in record.get("entities", []):
             row = rows.setdefault((ent["name"], ent["type"]),
                                   {"name": ent["name"], "type": ent["type"], "docs": [], "mentions": 0})
-            if record["id"] not in row["docs"]:
+            if not row["docs"] or row["docs"][-1] != record["id"]:
                 row["docs"].append(record["id"])
             row["mentions"] += len(ent["mentions"])
     return sorted(rows.values(), key=lambda r: (-r["mentions"], r["name"]))
