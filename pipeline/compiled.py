@@ -5,6 +5,8 @@ prefix sets) takes seconds, and every workflow job that loads the model pays it.
 compiled object is pickled under :func:`pipeline.paths.cache_dir` keyed by the bytes of
 every file it was built from (model files and the module that builds it), so a new model
 or new code rebuilds it; an unreadable entry is simply rebuilt. Deleting the cache is safe.
+Each kind keeps its ``KEEP_PER_KIND`` most recently used entries (a hit touches the file),
+so new model and code versions do not pile up.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Callable, TypeVar
 from pipeline.paths import cache_dir
 
 T = TypeVar("T")
+KEEP_PER_KIND = 3  # a few versions side by side (branches, a test's model), not every one ever built
 
 
 def cached(kind: str, sources: list[str | os.PathLike], build: Callable[[], T]) -> T:
@@ -29,7 +32,9 @@ def cached(kind: str, sources: list[str | os.PathLike], build: Callable[[], T]) 
     path = cache_dir("compiled") / f"{kind}-{digest.hexdigest()[:24]}.pkl"
     try:
         with open(path, "rb") as handle:
-            return pickle.load(handle)
+            loaded = pickle.load(handle)
+        os.utime(path)  # recently used: kept when older versions are pruned
+        return loaded
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass
     built = build()
@@ -42,6 +47,22 @@ def cached(kind: str, sources: list[str | os.PathLike], build: Callable[[], T]) 
             os.replace(tmp, path)  # atomic: a concurrent job sees the whole file or none
         finally:
             Path(tmp).unlink(missing_ok=True)
+        _prune(path.parent, kind)
     except OSError:
         pass  # a read-only cache only costs the compile next time
     return built
+
+
+def _prune(folder: Path, kind: str) -> None:
+    """Delete all but the ``KEEP_PER_KIND`` most recently used entries of ``kind``. A job
+    that loses an entry it was about to read just compiles it again."""
+    entries = []
+    for entry in folder.glob(f"{kind}-*.pkl"):
+        if len(entry.name) != len(kind) + 1 + 24 + 4:  # another kind whose name starts the same
+            continue
+        try:
+            entries.append((entry.stat().st_mtime, entry))
+        except OSError:
+            continue  # removed by a concurrent prune
+    for _, stale in sorted(entries, reverse=True)[KEEP_PER_KIND:]:
+        stale.unlink(missing_ok=True)

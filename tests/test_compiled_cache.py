@@ -101,3 +101,30 @@ def test_a_cached_segmenter_points_at_the_model_file_it_was_asked_for(tmp_path, 
     segment.compiled_crf(first)
     first.unlink()  # the second load hits the cache built from the first path
     assert segment.compiled_crf(second).model_path == second
+
+
+def test_only_the_most_recently_used_entries_of_a_kind_are_kept(tmp_path, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(compiled, "KEEP_PER_KIND", 3)
+    folder = tmp_path / "cache" / "compiled"
+    source = tmp_path / "model.txt"
+
+    def build(version):
+        source.write_text(f"version {version}")
+        before = set(folder.glob("toy-*.pkl"))
+        compiled.cached("toy", [source], lambda: version)
+        compiled.cached("toy-other", [source], lambda: version)  # a kind whose name starts the same
+        return (set(folder.glob("toy-????????????????????????.pkl")) - before).pop()
+
+    entries = [build(version) for version in range(3)]
+    for age, entry in zip((300, 200, 100), entries):  # v0 oldest
+        os.utime(entry, (time.time() - age, time.time() - age))
+    source.write_text("version 0")
+    assert compiled.cached("toy", [source], lambda: "rebuilt") == 0  # a hit marks v0 used
+    newest = build(3)
+    kept = set(folder.glob("toy-????????????????????????.pkl"))
+    assert kept == {entries[0], entries[2], newest}  # v1, least recently used, is gone
+    assert len(list(folder.glob("toy-other-*.pkl"))) == 3
