@@ -109,3 +109,18 @@ def test_workflow_killed_midway_resumes_to_identical_outputs(tmp_path, workdir):
     reference = copy_workflow(tmp_path / "reference")
     snakemake(reference)
     assert artifact_hashes(killed / "outputs") == artifact_hashes(reference / "outputs")
+
+
+def test_slurm_profile_dry_run_plans_every_stage_with_its_resources(tmp_path):
+    """`snakemake -n --profile profiles/slurm`: the SLURM executor plugin loads, every stage is
+    planned per shard, and the profile's per-rule resources reach the jobs."""
+    workdir = copy_workflow(tmp_path)
+    output = snakemake(workdir, "-n", "--profile", "profiles/slurm", "--config", "shards=3")
+    table = output.split("Job stats:", 1)[1].split("Reasons:", 1)[0]
+    counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+    assert counts["clean"] == 1 and counts["corpus_views"] == 1 and counts["report_pages"] == 1
+    assert all(counts[stage] == 3 for stage in ("segment", "ner", "stance", "summarize"))
+    jobs = {m.group(1): m.group(2) for m in re.finditer(r"^(?:local)?(?:checkpoint|rule) (\w+):\n(?:    .*\n)*?    resources: (.*)$", output, re.M)}
+    assert "mem_mb=8000" in jobs["clean"] and "runtime=120" in jobs["clean"]
+    assert "runtime=300" in jobs["report_pages"]
+    assert "mem_mb=2000" in jobs["audit"] and "runtime=30" in jobs["audit"]  # the defaults
