@@ -716,17 +716,52 @@ def profile(entries: list[dict]) -> dict:
     }
 
 
+class _HolderKeys:
+    """The first holder seen that :func:`same_holder` matches a new one, found through two
+    dictionaries instead of comparing with every holder so far (quadratic at scale).
+
+    Forms are compared as ``same_holder`` does (normalised, no whitespace): two forms match
+    when equal or when the shorter, of two or more characters, ends the longer.
+    """
+
+    def __init__(self):
+        self.keys: list[str] = []
+        self.by_form: dict[str, int] = {}    # a key's form → its index
+        self.by_suffix: dict[str, int] = {}  # every ending (≥ 2 characters) of a key's form → the first index
+
+    @staticmethod
+    def _endings(form: str) -> list[str]:
+        return [form[i:] for i in range(len(form) - 1)]  # the endings of two or more characters
+
+    def key(self, holder: str) -> str:
+        form = re.sub(r"\s+", "", normalise(holder))
+        found = [self.by_form[end] for end in [form, *self._endings(form)] if end in self.by_form]
+        if len(form) >= 2 and form in self.by_suffix:
+            found.append(self.by_suffix[form])
+        if found:
+            return self.keys[min(found)]
+        self.keys.append(holder)
+        self.by_form.setdefault(form, len(self.keys) - 1)
+        for end in self._endings(form):
+            self.by_suffix.setdefault(end, len(self.keys) - 1)
+        return holder
+
+
 def holder_table(records: list[dict]) -> list[dict]:
-    """Corpus view: each holder with its documents, mean score and strongest evidence sentence."""
+    """Corpus view: each holder with its documents, mean score and strongest evidence sentence.
+
+    Records come in id order with unique ids, so a document is already in a holder's row
+    only if it was added last."""
     rows: dict[str, dict] = {}
+    keys = _HolderKeys()
     for record in records:
         for entry in (record.get("stance") or {}).get("sentences", []):
             holder = entry["holder"]
             if not holder:
                 continue
-            key = next((k for k in rows if same_holder(k, holder)), holder)
+            key = keys.key(holder)
             row = rows.setdefault(key, {"holder": key, "documents": [], "scores": [], "best": None})
-            if record["id"] not in row["documents"]:
+            if not row["documents"] or row["documents"][-1] != record["id"]:
                 row["documents"].append(record["id"])
             row["scores"].append(entry["score"])
             if row["best"] is None or abs(entry["score"]) > abs(row["best"]["score"]):

@@ -109,3 +109,21 @@ def test_canonical_holder_prefers_the_entity_cluster():
 def test_stance_holder_organisation_starts_after_the_verb(sentence, holder):
     model = stance.load({})
     assert stance.sentence_holders([sentence], [stance.classify(sentence, model)], model) == [holder]
+
+
+def test_holder_keys_pick_the_first_matching_holder_like_a_linear_scan():
+    """The indexed lookup against the plain rule: compare with every key so far, in order."""
+    import random
+
+    rng = random.Random(7)
+    letters = list("马斯克埃隆·辛顿杰弗里頓LeCunYa ")
+    for _ in range(2000):
+        names = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 12))]
+        expected, keys_so_far = [], []
+        for name in names:
+            key = next((k for k in keys_so_far if stance.same_holder(k, name)), name)
+            if key not in keys_so_far:
+                keys_so_far.append(key)
+            expected.append(key)
+        keys = stance._HolderKeys()
+        assert [keys.key(name) for name in names] == expected, names
