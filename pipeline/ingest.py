@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-import orjson
-
-from pipeline.charlm import CharTrigramLM, default_lm
+from pipeline.charlm import CharTrigramLM, LazyLM
 from pipeline.clean import chinese_ratio, clean_unit
 from pipeline.readers import Quarantined, find_inputs, read_units
 
@@ -173,9 +171,9 @@ def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, c
             key = unit_key(unit)
             batch.unit_keys.append(key)
             if key not in cache:
-                lm = lm or default_lm()
+                lm = lm or LazyLM()
                 cache[key] = clean_unit(unit, lm)
-            for record in orjson.loads(orjson.dumps(cache[key])):  # a copy: records are not shared
+            for record in cache[key]:  # shared with the cache: nothing downstream mutates a record
                 batch.articles += 1
                 problem = _check(record, settings, seen_ids, duplicates)
                 if problem:

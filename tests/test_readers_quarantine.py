@@ -131,3 +131,19 @@ def test_quarantine_templated_reports_of_different_days_are_kept(tmp_path):
     ]
     batch, _ = run(tmp_path, {"news.jsonl": "\n".join(lines).encode()})
     assert sorted(r["id"] for r in batch.records) == ["2024", "2025"]
+
+
+def test_the_character_model_loads_only_when_a_paragraph_join_is_scored(tmp_path):
+    from pipeline import charlm
+
+    charlm.default_lm.cache_clear()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "a.jsonl").write_text('{"id": "x", "text": "人工智能大会今天在上海开幕。"}\n', encoding="utf-8")
+    assert ingest([str(plain)], {}).records
+    assert charlm.default_lm.cache_info().currsize == 0  # one finished paragraph: nothing to join
+
+    from conftest import SEEDS
+
+    assert ingest([str(path) for path in SEEDS], {}).records  # the seeds' layout cuts the model must score
+    assert charlm.default_lm.cache_info().currsize == 1
