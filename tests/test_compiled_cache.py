@@ -50,6 +50,13 @@ def test_cached_segmenter_tables_tag_like_a_fresh_compile(tmp_path, monkeypatch)
     assert cached.segment_texts(text) == fresh.segment_texts(text)
 
 
+def fresh_python(code: str) -> str:
+    """Run ``code`` in a new interpreter (imports start from nothing); its stdout."""
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_spacy_is_imported_without_torch_and_torch_still_imports_after():
     code = (
         "import sys\n"
@@ -60,9 +67,7 @@ def test_spacy_is_imported_without_torch_and_torch_still_imports_after():
         "import torch\n"
         "print('ok', torch.__version__)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok")
+    assert fresh_python(code).startswith("ok")
 
 
 def test_spacy_is_imported_without_its_cli_and_the_cli_still_works_after():
@@ -81,9 +86,7 @@ def test_spacy_is_imported_without_its_cli_and_the_cli_still_works_after():
         "assert data['spacy_version'] == spacy.__version__\n"
         "print('ok')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("ok")
+    assert fresh_python(code).strip().endswith("ok")
 
 
 def test_a_cached_segmenter_points_at_the_model_file_it_was_asked_for(tmp_path, monkeypatch):
