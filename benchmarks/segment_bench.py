@@ -12,7 +12,8 @@ import json
 import resource
 import time
 
-from pipeline import segment
+from pipeline.components import annotate_with
+from pipeline.components import segment
 from pipeline.paths import shared_path
 
 
@@ -27,7 +28,7 @@ def main() -> None:
 
     model = segment.load({"processes": args.processes})
     started = time.perf_counter()
-    annotated = segment.annotate(records, model)
+    annotated = annotate_with(segment, records, model)
     seconds = time.perf_counter() - started
     tokens = sum(len(r["tok"]) for r in annotated)
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

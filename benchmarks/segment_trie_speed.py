@@ -12,7 +12,7 @@ import time
 
 from hanlp_trie import Trie
 
-from pipeline import segment
+from pipeline.components import segment
 from pipeline.paths import REPO_ROOT, shared_path
 
 

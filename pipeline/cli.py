@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "eval":
         return _cmd_eval(argv[1:])
     if argv and argv[0] == "bench":
-        from pipeline.bench import main as bench
+        from pipeline.evaluate.bench import main as bench
 
         return bench(argv[1:])
     from pipeline import commands  # the inspection and run commands

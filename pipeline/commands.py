@@ -1,6 +1,7 @@
 """Inspection and run commands of ``python -m pipeline`` (``eval`` is in ``pipeline.cli``).
 
     python -m pipeline run [snakemake args…]   run the workflow (snakemake --cores 2)
+    python -m pipeline stages [--json]         the stage table: order, components, layers, code
     python -m pipeline ls [--json]             documents of the latest run
     python -m pipeline show DOC_ID [--json] [--layer L …]
     python -m pipeline artifacts [--json]      stage versions, latest marked
@@ -20,9 +21,9 @@ import sys
 from pathlib import Path
 
 from pipeline.paths import REPO_ROOT
-from pipeline.record import read_jsonl
+from pipeline.stages import FINAL_STAGE, STAGE_NAMES
+from pipeline.record.codec import read_jsonl
 
-FINAL_STAGE = "summarize"
 EXPORT_SUFFIX = {"docbin": "spacy", "jsonl": "jsonl", "conll": "conll"}
 
 
@@ -61,14 +62,30 @@ def cmd_show(args) -> int:
     if args.json:
         print(json.dumps(record, ensure_ascii=False, sort_keys=True))
         return 0
-    from pipeline.show import render
+    from pipeline.views.show import render
 
     render(record, layers=args.layer)
     return 0
 
 
+def cmd_stages(args) -> int:
+    """The stage table for the workflow config (``config/config.yaml``)."""
+    import yaml
+
+    from pipeline.stages import table
+
+    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text(encoding="utf-8")) or {}
+    rows = table(config)
+    for row in rows:
+        print(f"{row['name']:<10} {row['component']:<28} requires {','.join(row['requires']) or '-':<24} "
+              f"assigns {','.join(row['assigns'])}")
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    return 0
+
+
 def cmd_artifacts(args) -> int:
-    from pipeline.artifacts import list_versions
+    from pipeline.running.versions import list_versions
 
     rows = list_versions(Path(args.outputs) / "versions")
     for row in rows:
@@ -80,7 +97,7 @@ def cmd_artifacts(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from pipeline.audit import run_audit
+    from pipeline.views.audit import run_audit
 
     try:
         counts = run_audit(args.outputs, args.cases)
@@ -98,7 +115,7 @@ def cmd_audit(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from pipeline.diff import diff_paths, render
+    from pipeline.views.diff import diff_paths, render
 
     try:
         result = diff_paths(args.a, args.b)
@@ -112,8 +129,8 @@ def cmd_diff(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from pipeline import spacy_io
-    from pipeline.record import atomic_write_text, write_jsonl
+    from pipeline.views import spacy_doc as spacy_io
+    from pipeline.running.files import atomic_write_text, write_jsonl
 
     records = spacy_io.read_records(Path(args.outputs))
     target = Path(args.out or f"{args.outputs}/export/docs.{EXPORT_SUFFIX[args.format]}")
@@ -146,7 +163,7 @@ def cmd_run(extra: list[str]) -> int:
     working here any more, the lock is stale and is removed before starting again
     (incomplete outputs are then re-made: ``rerun-incomplete`` in the workflow profile).
     """
-    from pipeline.progress import run_with_progress
+    from pipeline.running.progress import run_with_progress
 
     locks = REPO_ROOT / ".snakemake" / "locks"
     if locks.exists() and any(locks.iterdir()) and not _snakemake_running_here():
@@ -164,7 +181,7 @@ def cmd_run(extra: list[str]) -> int:
 
 def cmd_stage(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline stage")
-    parser.add_argument("stage", choices=["clean", "segment", "ner", "stance", "summarize", "corpus", "publish", "report", "report-pages"])
+    parser.add_argument("stage", choices=[*STAGE_NAMES, "corpus", "publish", "report", "report-pages"])
     parser.add_argument("--input", nargs="+")
     parser.add_argument("--output")
     parser.add_argument("--inputs", nargs="+")
@@ -172,27 +189,31 @@ def cmd_stage(argv: list[str]) -> int:
     parser.add_argument("--shards", type=int, default=1)
     parser.add_argument("--params", default="{}")
     args = parser.parse_args(argv)
-    from pipeline import runner
-
     params = json.loads(args.params)
     if args.stage == "clean":
-        result = runner.run_clean(args.inputs, args.out_dir, args.shards, params)
+        from pipeline.running.clean_job import run_clean
+
+        result = run_clean(args.inputs, args.out_dir, args.shards, params)
     elif args.stage == "corpus":
-        from pipeline.corpus import build
+        from pipeline.views.corpus import build
 
         result = build(args.input, args.out_dir)
     elif args.stage == "publish":
-        result = runner.run_publish(args.out_dir)
+        from pipeline.running.publish import run_publish
+
+        result = run_publish(args.out_dir)
     elif args.stage == "report":
-        from pipeline.report import build_report
+        from pipeline.views.report import build_report
 
         result = build_report(args.out_dir)
     elif args.stage == "report-pages":
-        from pipeline.report import build_pages
+        from pipeline.views.report import build_pages
 
         result = build_pages(args.out_dir)
     else:
-        result = runner.run_stage(args.stage, args.input[0], args.output, params)
+        from pipeline.running.shard_job import run_stage
+
+        result = run_stage(args.stage, args.input[0], args.output, params)
     print(json.dumps(result, ensure_ascii=False, sort_keys=True))
     return 0
 
@@ -212,6 +233,8 @@ def main(argv: list[str]) -> int:
     show.add_argument("doc_id")
     show.add_argument("--json", action="store_true")
     show.add_argument("--layer", action="append", help="only these layers (repeatable)")
+    stages = sub.add_parser("stages", help="the stage table: order, components, layers, code modules")
+    stages.add_argument("--json", action="store_true")
     artifacts = sub.add_parser("artifacts", parents=[common], help="list stage versions")
     artifacts.add_argument("--json", action="store_true")
     audit = sub.add_parser("audit", parents=[common], help="account for every input record")
@@ -227,4 +250,4 @@ def main(argv: list[str]) -> int:
     sub.add_parser("run", help="run the workflow (extra args go to snakemake)")
     sub.add_parser("eval", help="measure a stage: eval {segment,ner,stance,summary} --json")
     args = parser.parse_args(argv)
-    return {"ls": cmd_ls, "show": cmd_show, "artifacts": cmd_artifacts, "audit": cmd_audit, "diff": cmd_diff, "export": cmd_export}[args.command](args)
+    return {"ls": cmd_ls, "show": cmd_show, "stages": cmd_stages, "artifacts": cmd_artifacts, "audit": cmd_audit, "diff": cmd_diff, "export": cmd_export}[args.command](args)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.charlm import default_lm
+from pipeline.components.clean.charlm import default_lm
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = sorted((REPO / "raw").glob("*.txt"))

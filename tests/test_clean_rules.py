@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.clean import clean_unit, offset_runs, raw_index, split_sentences
-from pipeline.normalize import to_halfwidth
-from pipeline.readers import Unit
+from pipeline.components.clean.cleaner import clean_unit, split_sentences
+from pipeline.record.offsets import offset_runs, raw_index
+from pipeline.record.text import to_halfwidth
+from pipeline.components.clean.readers import Unit
 
 WECHAT = """# 标题：人工智能的未来
 
@@ -197,7 +198,7 @@ def test_clean_html_drops_script_and_style(lm):
 def test_a_damaged_character_model_is_named_with_how_to_restore_it(tmp_path, damage):
     import gzip
 
-    from pipeline.charlm import CharTrigramLM
+    from pipeline.components.clean.charlm import CharTrigramLM
 
     good = gzip.compress(b'{"": 10, "\\u4eba": 3}')
     data = {"truncated": good[:-6], "not_gzip": b"plain bytes", "not_json": gzip.compress(b"{oops")}[damage]

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline import compiled
+from pipeline.running import caches as compiled
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ def test_a_corrupt_cache_entry_is_rebuilt(tmp_path, monkeypatch):
 
 
 def test_cached_segmenter_tables_tag_like_a_fresh_compile(tmp_path, monkeypatch):
-    from pipeline import segment
+    from pipeline.components import segment
 
     monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))
     text = ["人工智能的风险引起了专家的担忧。"]
@@ -92,7 +92,7 @@ def test_spacy_is_imported_without_its_cli_and_the_cli_still_works_after():
 def test_a_cached_segmenter_points_at_the_model_file_it_was_asked_for(tmp_path, monkeypatch):
     import shutil
 
-    from pipeline import segment
+    from pipeline.components import segment
     from pipeline.paths import REPO_ROOT
 
     monkeypatch.setenv("ZHNLP_CACHE", str(tmp_path / "cache"))

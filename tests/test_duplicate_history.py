@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.ingest import DuplicateFinder
+from pipeline.components.clean.ingest import DuplicateFinder
 
 BASE = (
     "有关部门表示，将加强对人工智能生成内容的管理，要求平台标注合成内容，防止虚假信息传播。"

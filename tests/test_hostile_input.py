@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_workflow, pipeline_cli, snakemake
-from pipeline.badinput import generate
-from pipeline.readers import QUARANTINE_REASONS
+from pipeline.evaluate.badinput import generate
+from pipeline.components.clean.readers import QUARANTINE_REASONS
 
 
 def tree_state(root: Path) -> dict[str, tuple[int, int]]:

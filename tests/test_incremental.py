@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline import runner
+from pipeline.running import shard_job as runner
+from pipeline.running.clean_job import run_clean
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
@@ -31,7 +32,7 @@ def write_inputs(folder: Path, articles) -> None:
 
 def run_through(inputs: Path, out: Path, stages=("segment", "summarize")) -> dict:
     """Clean into one shard, then each stage on it; returns each stage's timing record."""
-    runner.run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
+    run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
     timings, previous = {}, "clean"
     for stage in stages:
         runner.run_stage(stage, out / previous / "shard-000.jsonl", out / stage / "shard-000.jsonl", CONFIG[stage])
@@ -43,13 +44,13 @@ def run_through(inputs: Path, out: Path, stages=("segment", "summarize")) -> dic
 @pytest.fixture
 def counted_loads(monkeypatch):
     loads = []
-    original = runner.load_model
+    original = runner.build_component
 
-    def counting(stage, module, params):
+    def counting(stage, name, params):
         loads.append(stage)
-        return original(stage, module, params)
+        return original(stage, name, params)
 
-    monkeypatch.setattr(runner, "load_model", counting)
+    monkeypatch.setattr(runner, "build_component", counting)
     return loads
 
 
@@ -106,7 +107,7 @@ def test_a_changed_stage_config_invalidates_the_cache(tmp_path, counted_loads):
 def test_an_unknown_config_key_is_named_without_a_restore_hint(tmp_path):
     inputs, out = tmp_path / "in", tmp_path / "out"
     write_inputs(inputs, ARTICLES)
-    runner.run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
+    run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
     with pytest.raises(RuntimeError) as caught:
         runner.run_stage("summarize", out / "clean" / "shard-000.jsonl", out / "summarize" / "shard-000.jsonl",
                          {**CONFIG["summarize"], "budget": 30})
@@ -115,19 +116,19 @@ def test_an_unknown_config_key_is_named_without_a_restore_hint(tmp_path):
 
 
 def test_a_document_that_breaks_a_stage_is_quarantined_and_the_rest_go_on(tmp_path, monkeypatch):
-    from pipeline import summarize
+    from pipeline.components import summarize
 
     inputs, out = tmp_path / "in", tmp_path / "out"
     write_inputs(inputs, ARTICLES)
-    runner.run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
-    real = summarize.annotate
+    run_clean([str(inputs)], out / "clean", 1, CONFIG["clean"])
+    real = summarize.predict
 
     def breaks_on_a3(records, model):
         if any("气象局" in r["text"] for r in records):
             raise RuntimeError("boom")
         return real(records, model)
 
-    monkeypatch.setattr(summarize, "annotate", breaks_on_a3)
+    monkeypatch.setattr(summarize, "predict", breaks_on_a3)
     counts = runner.run_stage("summarize", out / "clean" / "shard-000.jsonl", out / "summarize" / "shard-000.jsonl",
                               CONFIG["summarize"])
     assert counts == {"docs_in": 4, "docs_out": 3, "quarantined": 1}

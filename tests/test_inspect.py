@@ -12,8 +12,8 @@ import pytest
 
 import pipeline
 from conftest import pipeline_cli
-from pipeline.diff import diff_records
-from pipeline.spacy_io import from_docbin, read_records, record_to_doc, to_conll, to_docbin
+from pipeline.views.diff import diff_records
+from pipeline.views.spacy_doc import from_docbin, read_records, record_to_doc, to_conll, to_docbin
 
 MUSK = "002_666ca9bd639e9b56-1"
 
@@ -23,7 +23,7 @@ def test_show_renders_layers_in_colour(seed_run):
 
     from rich.console import Console
 
-    from pipeline.show import render
+    from pipeline.views.show import render
 
     record = next(r for r in read_records(seed_run / "outputs") if r["id"] == MUSK)
     buffer = StringIO()

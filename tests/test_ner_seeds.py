@@ -6,8 +6,10 @@ ones included) and each person is one cluster under a canonical name.
 
 import pytest
 
-from pipeline import ner
-from pipeline.normalize import to_halfwidth
+from pipeline.views import corpus
+from pipeline.components import annotate_with
+from pipeline.components import ner
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import MODELS_DIR, REPO_ROOT
 
 SEEDS = sorted((REPO_ROOT / "raw").glob("*.txt"))
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 def seeds():
     model = ner.load({})
     records = [{"id": p.stem, "text": to_halfwidth(p.read_text(encoding="utf-8"))} for p in SEEDS]
-    return ner.annotate(records, model)
+    return annotate_with(ner, records, model)
 
 
 def entities_named(record, name):
@@ -63,6 +65,6 @@ def test_ner_seeds_latin_script_organisations_and_variants(seeds):
 
 
 def test_ner_seeds_entity_index(seeds):
-    index = {(row["name"], row["type"]): row for row in ner.entity_index(seeds)}
+    index = {(row["name"], row["type"]): row for row in corpus.entity_index(seeds)}
     musk = index[("埃隆·马斯克", "PER")]
     assert musk["docs"] == [r["id"] for r in seeds] and musk["mentions"] >= 10

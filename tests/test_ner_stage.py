@@ -8,7 +8,9 @@ import copy
 import pycrfsuite
 import pytest
 
-from pipeline import ner
+from pipeline.views import corpus
+from pipeline.components import annotate_with
+from pipeline.components import ner
 from pipeline.paths import CONFIG_DIR
 
 
@@ -145,7 +147,7 @@ def test_ner_annotate_end_to_end(tiny_model, with_tok):
                          [("张明", 0), ("在", 2), ("北京", 3), ("工作", 5), ("。", 7), ("马斯克", 8),
                           ("与", 11), ("OpenAI", 12), ("合作", 18), ("。", 20)]]
     before = copy.deepcopy(record)
-    (out,) = ner.annotate([record], tiny_model)
+    (out,) = annotate_with(ner, [record], tiny_model)
     assert record == before                                   # input not mutated
     assert all(text[b:e] == name for name, _, b, e in out["ner"])
     found = {(name, kind) for name, kind, _, _ in out["ner"]}
@@ -155,9 +157,9 @@ def test_ner_annotate_end_to_end(tiny_model, with_tok):
 
 
 def test_ner_annotate_without_sentences_and_empty(tiny_model):
-    (out,) = ner.annotate([{"id": "d", "text": "张明在北京工作。李华在上海"}], tiny_model)
+    (out,) = annotate_with(ner, [{"id": "d", "text": "张明在北京工作。李华在上海"}], tiny_model)
     assert ("李华", "PER", 8, 10) in [tuple(m) for m in out["ner"]]
-    (empty,) = ner.annotate([{"id": "e", "text": ""}], tiny_model)
+    (empty,) = annotate_with(ner, [{"id": "e", "text": ""}], tiny_model)
     assert empty["ner"] == [] and empty["entities"] == []
 
 
@@ -167,7 +169,7 @@ def test_ner_entity_index_counts_documents_and_mentions():
         {"id": "b", "entities": [{"name": "OpenAI", "type": "ORG", "mentions": [[3, 9]]},
                                  {"name": "北京", "type": "LOC", "mentions": [[0, 2]]}]},
     ]
-    assert ner.entity_index(records) == [
+    assert corpus.entity_index(records) == [
         {"name": "OpenAI", "type": "ORG", "docs": ["a", "b"], "mentions": 3},
         {"name": "北京", "type": "LOC", "docs": ["b"], "mentions": 1},
     ]

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import runner
-from pipeline.clean import clean_unit, raw_index, split_sentences
-from pipeline.normalize import to_halfwidth
-from pipeline.readers import Unit
+from pipeline.running import shard_job as runner
+from pipeline.components.clean.cleaner import clean_unit, split_sentences
+from pipeline.record.offsets import raw_index
+from pipeline.record.text import to_halfwidth
+from pipeline.components.clean.readers import Unit
 
 # Text that looks like messy input: Chinese, Latin, digits, punctuation, markup, breaks.
 pieces = st.sampled_from(["人工智能", "马斯", "克", "。", "，", "！", "？", "“", "”", "\n", "\n\n", "\r\n", "\n\n\n\n",
@@ -47,16 +48,14 @@ def test_property_sentences_rejoin_to_the_text(text):
     assert text[position:].strip() == ""
 
 
-class _BrokenStage:
-    VERSION = "test.v1"
+def test_missing_model_names_the_file_and_the_fix(monkeypatch):
+    from pipeline.components import segment
 
-    @staticmethod
-    def load(params):
+    def broken_load(params):
         raise FileNotFoundError(2, "No such file or directory", params["model"] + "/config.json")
 
-
-def test_missing_model_names_the_file_and_the_fix():
+    monkeypatch.setattr(segment, "load", broken_load)
     with pytest.raises(RuntimeError) as error:
-        runner.load_model("segment", _BrokenStage, {"model": "models/segmenter"})
+        runner.build_component("segment", "zh.segment.crf_lexicon.v1", {"model": "models/segmenter"})
     message = str(error.value)
     assert "models/segmenter/config.json" in message and "git checkout -- models/segmenter" in message

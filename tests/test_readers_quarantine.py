@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from pipeline.ingest import ingest, shard_of
-from pipeline.readers import QUARANTINE_REASONS, decode
+from pipeline.components.clean.ingest import ingest, shard_of
+from pipeline.components.clean.readers import decode, QUARANTINE_REASONS
 
 ARTICLE = "人工智能正在改变新闻行业，记者们开始使用大模型写作。专家认为这带来机遇也带来风险。"
 
@@ -134,7 +134,7 @@ def test_quarantine_templated_reports_of_different_days_are_kept(tmp_path):
 
 
 def test_the_character_model_loads_only_when_a_paragraph_join_is_scored(tmp_path):
-    from pipeline import charlm
+    from pipeline.components.clean import charlm
 
     charlm.default_lm.cache_clear()
     plain = tmp_path / "plain"

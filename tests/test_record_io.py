@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from pipeline.record import dumps, read_jsonl, read_reduced, write_jsonl
+from pipeline.record.codec import dumps, read_jsonl
+from pipeline.running.caches import read_reduced
+from pipeline.running.files import write_jsonl
 
 
 def test_records_are_written_with_sorted_keys_and_readable_chinese(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.report import build_pages, doc_filename
+from pipeline.views.report import build_pages, doc_filename
 
 
 def write_shard(out, records):

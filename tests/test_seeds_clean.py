@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from pipeline.clean import clean_unit, raw_index
-from pipeline.normalize import to_halfwidth
-from pipeline.readers import read_units
+from pipeline.components.clean.cleaner import clean_unit
+from pipeline.record.offsets import raw_index
+from pipeline.record.text import to_halfwidth
+from pipeline.components.clean.readers import read_units
 
 from conftest import SEEDS
 

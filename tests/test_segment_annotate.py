@@ -5,7 +5,8 @@ import json
 import pycrfsuite
 import pytest
 
-from pipeline import segment
+from pipeline.components import annotate_with
+from pipeline.components import segment
 
 TINY_CORPUS = [
     ["我们", "在", "北京", "工作", "。"],
@@ -53,33 +54,33 @@ def check_tokens_cover_text(record):
     ],
 )
 def test_segment_tokens_cover_every_non_space_character(tiny_model, text):
-    (record,) = segment.annotate([{"id": "d", "text": text}], tiny_model)
+    (record,) = annotate_with(segment, [{"id": "d", "text": text}], tiny_model)
     check_tokens_cover_text(record)
 
 
 def test_segment_user_dict_and_latin_runs_apply(tiny_model):
-    (record,) = segment.annotate([{"id": "d", "text": "他学习人工智能和X.ai。"}], tiny_model)
+    (record,) = annotate_with(segment, [{"id": "d", "text": "他学习人工智能和X.ai。"}], tiny_model)
     words = [w for w, _, _ in record["tok"]]
     assert "人工智能" in words and "X.ai" in words
 
 
 def test_segment_uses_sentence_spans(tiny_model):
     text = "我们工作他们学习"
-    (record,) = segment.annotate([{"id": "d", "text": text, "sentences": [[0, 4], [4, 8]]}], tiny_model)
+    (record,) = annotate_with(segment, [{"id": "d", "text": text, "sentences": [[0, 4], [4, 8]]}], tiny_model)
     check_tokens_cover_text(record)
     assert 4 in {begin for _, begin, _ in record["tok"]}  # a sentence edge is a word edge
 
 
 def test_segment_text_outside_sentence_spans_is_still_tokenised(tiny_model):
     text = "标题\n我们工作。他们学习"
-    (record,) = segment.annotate([{"id": "d", "text": text, "sentences": [[3, 8]]}], tiny_model)
+    (record,) = annotate_with(segment, [{"id": "d", "text": text, "sentences": [[3, 8]]}], tiny_model)
     check_tokens_cover_text(record)
 
 
 def test_segment_annotate_is_pure_and_pool_matches_serial(tiny_model):
     records = [{"id": str(i), "text": "我们在北京工作。他在上海学习。", "meta": {}} for i in range(6)]
-    serial = segment.annotate(records, tiny_model)
-    pooled = segment.annotate(records, segment.Segmenter(**{**tiny_model.__dict__, "processes": 2}))
+    serial = annotate_with(segment, records, tiny_model)
+    pooled = annotate_with(segment, records, segment.Segmenter(**{**tiny_model.__dict__, "processes": 2}))
     assert all("tok" not in r for r in records)
     assert [r["tok"] for r in pooled] == [r["tok"] for r in serial]
     assert serial[0]["meta"] == {} and serial[0]["id"] == "0"

@@ -1,7 +1,7 @@
 """Rules on top of the CRF: Latin runs never split, user-dictionary words forced whole."""
 
 import pytest
-from pipeline.segment import UserDictionary, apply_rules, cuts_to_spans, tags_to_cuts, words_to_tags
+from pipeline.components.segment import apply_rules, cuts_to_spans, tags_to_cuts, UserDictionary, words_to_tags
 
 
 def words_after_rules(words, user_words=()):

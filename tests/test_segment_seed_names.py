@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from pipeline import segment
+from pipeline.components import annotate_with
+from pipeline.components import segment
 from pipeline.paths import MODELS_DIR, REPO_ROOT
 
 SEEDS = sorted((REPO_ROOT / "raw").glob("*.txt"))
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 def seed_records():
     model = segment.load({"processes": 1})
     records = [{"id": path.stem, "text": path.read_text(encoding="utf-8")} for path in SEEDS]
-    return segment.annotate(records, model)
+    return annotate_with(segment, records, model)
 
 
 def boundaries(record):

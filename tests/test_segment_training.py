@@ -1,6 +1,6 @@
 """Training helpers: the jackknifed lexicon and the tags the CRF learns from."""
 
-from pipeline.segment import tags_to_cuts, words_to_tags
+from pipeline.components.segment import tags_to_cuts, words_to_tags
 from pipeline.train.segment import full_lexicon, jackknife_lexicons
 
 CORPUS = [["北京", "欢迎", "你"], ["上海", "欢迎", "我"], ["北京", "很", "大"], ["广州", "人"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import stance
+from pipeline.components.stance import cues as stance
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import stance
+from pipeline.components.stance.names import canonical_holder, same_holder
+from pipeline.components.stance import speakers
+from pipeline.views import corpus
+from pipeline.components import annotate_with
+from pipeline.components.stance import cues as stance
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +18,7 @@ def model():
 
 def holders(sentences, model, persons=()):
     """``persons``: the document's PER names, as the NER layer gives them in the pipeline."""
-    return stance.sentence_holders(sentences, [stance.classify(s, model) for s in sentences], model, persons=persons)
+    return speakers.sentence_holders(sentences, [stance.classify(s, model) for s in sentences], model, persons=persons)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +69,7 @@ def test_people_are_the_names_the_ner_layer_found(model):
 
 
 def test_known_person_spans_prefer_the_longer_name():
-    spans = stance._known_person_spans("杰弗里·辛顿说，辛顿认为", ("杰弗里·辛顿", "辛顿"))
+    spans = speakers._known_person_spans("杰弗里·辛顿说，辛顿认为", ("杰弗里·辛顿", "辛顿"))
     assert spans == [(0, 6), (8, 10)]
 
 
@@ -73,7 +77,7 @@ def test_a_record_s_ner_people_reach_the_holder_rules(model):
     text = "闵海峰在论坛上提出，人工智能的风险需要警惕。"
     record = {"id": "d", "text": text, "sentences": [[0, len(text)]],
               "entities": [{"name": "闵海峰", "type": "PER", "aliases": [], "mentions": [[0, 3]]}]}
-    [annotated] = stance.annotate([record], model)
+    [annotated] = annotate_with(stance, [record], model)
     assert annotated["stance"]["sentences"][0]["holder"] == "闵海峰"
 
 
@@ -82,20 +86,20 @@ def test_traditional_name_is_reported_as_written(model):
 
 
 def test_same_holder_maps_short_forms_and_scripts():
-    assert stance.same_holder("马斯克", "埃隆·马斯克")
-    assert stance.same_holder("LeCun", "Yann LeCun")
-    assert stance.same_holder("辛頓", "杰弗里·辛顿")
-    assert stance.same_holder(None, None)
-    assert not stance.same_holder("马斯克", None)
-    assert not stance.same_holder("辛顿", "马斯克")
+    assert same_holder("马斯克", "埃隆·马斯克")
+    assert same_holder("LeCun", "Yann LeCun")
+    assert same_holder("辛頓", "杰弗里·辛顿")
+    assert same_holder(None, None)
+    assert not same_holder("马斯克", None)
+    assert not same_holder("辛顿", "马斯克")
 
 
 def test_canonical_holder_prefers_the_entity_cluster():
     record = {"text": "马斯克表示AI很危险。", "entities": [{"id": "E0", "name": "埃隆·马斯克", "type": "PER", "mentions": [[0, 3]], "aliases": ["马斯克"]}]}
-    assert stance.canonical_holder("马斯克", record) == "埃隆·马斯克"
+    assert canonical_holder("马斯克", record) == "埃隆·马斯克"
     without_entities = {"text": "埃隆·马斯克在推特上发文。马斯克表示AI很危险。"}
-    assert stance.canonical_holder("马斯克", without_entities) == "埃隆·马斯克"
-    assert stance.canonical_holder(None, record) is None
+    assert canonical_holder("马斯克", without_entities) == "埃隆·马斯克"
+    assert canonical_holder(None, record) is None
 
 
 @pytest.mark.parametrize(
@@ -108,7 +112,7 @@ def test_canonical_holder_prefers_the_entity_cluster():
 )
 def test_stance_holder_organisation_starts_after_the_verb(sentence, holder):
     model = stance.load({})
-    assert stance.sentence_holders([sentence], [stance.classify(sentence, model)], model) == [holder]
+    assert speakers.sentence_holders([sentence], [stance.classify(sentence, model)], model) == [holder]
 
 
 def test_holder_keys_pick_the_first_matching_holder_like_a_linear_scan():
@@ -121,9 +125,9 @@ def test_holder_keys_pick_the_first_matching_holder_like_a_linear_scan():
         names = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 5))) for _ in range(rng.randint(1, 12))]
         expected, keys_so_far = [], []
         for name in names:
-            key = next((k for k in keys_so_far if stance.same_holder(k, name)), name)
+            key = next((k for k in keys_so_far if same_holder(k, name)), name)
             if key not in keys_so_far:
                 keys_so_far.append(key)
             expected.append(key)
-        keys = stance._HolderKeys()
+        keys = corpus.HolderKeys()
         assert [keys.key(name) for name in names] == expected, names

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from pipeline import stance
+from pipeline.views import corpus
+from pipeline.components import annotate_with
+from pipeline.components.stance import cues as stance
 from pipeline.evaluate import stance as evaluate_stance
 from pipeline.paths import shared_dir
 
@@ -37,7 +39,7 @@ def model():
 def test_annotate_adds_the_layer_without_touching_its_input(model):
     records = [record()]
     before = copy.deepcopy(records)
-    (out,) = stance.annotate(records, model)
+    (out,) = annotate_with(stance, records, model)
     assert records == before
     entries = out["stance"]["sentences"]
     assert [e["sent"] for e in entries] == [0, 1, 2, 4]  # the weather sentence is not about AI
@@ -54,7 +56,7 @@ def test_annotate_adds_the_layer_without_touching_its_input(model):
 
 
 def test_profile_gives_each_holder_a_stance_with_evidence(model):
-    (out,) = stance.annotate([record()], model)
+    (out,) = annotate_with(stance, [record()], model)
     profile = out["stance"]["profile"]
     assert profile["counts"] == {"concerned": 2, "neutral": 1, "dismissive": 1}
     by_holder = {h["holder"]: h for h in profile["holders"]}
@@ -65,16 +67,16 @@ def test_profile_gives_each_holder_a_stance_with_evidence(model):
 
 def test_holders_take_the_canonical_entity_name(model):
     entity = {"id": "E0", "name": "张伟明教授", "type": "PER", "mentions": [[0, 3]], "aliases": ["张伟明"]}
-    (out,) = stance.annotate([record(entities=[entity])], model)
+    (out,) = annotate_with(stance, [record(entities=[entity])], model)
     assert out["stance"]["sentences"][0]["holder"] == "张伟明教授"
 
 
 def test_holder_table_merges_documents(model):
     other = record("张伟明指出，深度伪造诈骗层出不穷，危害巨大。", doc_id="doc-2")
-    table = stance.holder_table(stance.annotate([record(), other], model))
+    table = corpus.holder_table(annotate_with(stance, [record(), other], model))
     row = next(r for r in table if r["holder"] == "张伟明")
     assert row["documents"] == ["doc-1", "doc-2"] and row["stance"] == "concerned"
-    scores = [e["score"] for r in stance.annotate([record(), other], model) for e in r["stance"]["sentences"] if e["holder"] == "张伟明"]
+    scores = [e["score"] for r in annotate_with(stance, [record(), other], model) for e in r["stance"]["sentences"] if e["holder"] == "张伟明"]
     assert row["strongest_evidence"]["score"] == max(scores, key=abs)
 
 
@@ -123,7 +125,7 @@ def test_seed_article_profiles_musk_concerned_and_xia_dismissive(model):
     for sentence in evaluate_stance.guideline_sentences(raw):
         spans.append([len(text), len(text) + len(sentence)])
         text += sentence + "\n"
-    (out,) = stance.annotate([{"id": "seed", "text": text, "meta": {}, "sentences": spans}], model)
+    (out,) = annotate_with(stance, [{"id": "seed", "text": text, "meta": {}, "sentences": spans}], model)
     by_holder = {h["holder"]: h for h in out["stance"]["profile"]["holders"]}
     assert by_holder["埃隆·马斯克"]["stance"] == "concerned" and by_holder["埃隆·马斯克"]["evidence"]
     assert by_holder["夏海龙"]["stance"] == "dismissive"

@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from pipeline import summarize
+from pipeline.components import annotate_with
+from pipeline.components import summarize
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_summary_pieces_are_spans_of_the_text_within_budget(settings):
 def test_annotate_adds_the_layer_without_mutating_input(settings):
     records = [make_record(NEWS), make_record("单独一句话，没有别的内容了。")]
     before = copy.deepcopy(records)
-    out = summarize.annotate(records, settings)
+    out = annotate_with(summarize, records, settings)
     assert records == before
     assert [r["id"] for r in out] == ["t", "t"]
     assert all("summary" in r for r in out) and all("summary" not in r for r in records)

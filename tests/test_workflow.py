@@ -68,7 +68,7 @@ def test_workflow_nothing_to_do_when_nothing_changed(workdir):
 
 def test_workflow_stage_code_change_reruns_that_stage_and_later_only(workdir):
     versions_before = {s: (workdir / "outputs/versions" / s / "latest").read_text() for s in STAGES}
-    with open(workdir / "pipeline" / "ner.py", "a", encoding="utf-8") as handle:
+    with open(workdir / "pipeline" / "components" / "ner.py", "a", encoding="utf-8") as handle:
         handle.write("\n# a change to the NER stage's code\n")
     planned = planned_rules(snakemake(workdir, "-n"))
     assert planned == {"ner", "stance", "summarize", "corpus_views", "publish", "audit", "report_pages", "report", "all"}
@@ -79,6 +79,57 @@ def test_workflow_stage_code_change_reruns_that_stage_and_later_only(workdir):
     listed = json.loads(pipeline_cli(workdir, "artifacts", "--json").stdout.splitlines()[-1])
     ner_versions = [row for row in listed if row["stage"] == "ner"]
     assert len(ner_versions) == 2 and sum(row["latest"] for row in ner_versions) == 1
+
+
+AFTER_STAGE = {  # what a change to one stage's own code must plan (and nothing before it)
+    "clean": {"clean", "segment", "ner", "stance", "summarize"},
+    "segment": {"segment", "ner", "stance", "summarize"},
+    "ner": {"ner", "stance", "summarize"},
+    "stance": {"stance", "summarize"},
+    "summarize": {"summarize"},
+}
+VIEWS = {"corpus_views", "publish", "audit", "report_pages", "report", "all"}
+
+
+def planned_after_touching(workdir: Path, relative: str) -> set[str]:
+    """The rules ``snakemake -n`` plans after a comment is appended to one file; the file's
+    bytes and time stamp are put back afterwards, so the next check starts clean."""
+    path = workdir / relative
+    before, stat = path.read_bytes(), path.stat()
+    try:
+        path.write_bytes(before + "\n# touched by a test\n".encode())
+        out = snakemake(workdir, "-n")
+        return set() if "Nothing to be done" in out else planned_rules(out)
+    finally:
+        path.write_bytes(before)
+        import os
+
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+@pytest.mark.parametrize("stage,module", [
+    ("clean", "pipeline/components/clean/cleaner.py"),
+    ("segment", "pipeline/components/segment.py"),
+    ("ner", "pipeline/components/ner.py"),
+    ("stance", "pipeline/components/stance/speakers.py"),
+    ("summarize", "pipeline/components/summarize.py"),
+])
+def test_versions_cover_exactly_the_code_a_stage_runs(workdir, stage, module):
+    planned = planned_after_touching(workdir, module)
+    assert planned - VIEWS == AFTER_STAGE[stage]
+
+
+@pytest.mark.parametrize("relative", [
+    "pipeline/views/spacy_doc.py",      # where pipeline.load lives
+    "pipeline/views/report.py",
+    "pipeline/evaluate/stance.py",
+    "pipeline/train/ner.py",
+    "pipeline/api.py",
+    "models/ner/MODEL_CARD.md",         # a card describes the model; no output byte changes
+])
+def test_views_evaluators_trainers_and_cards_rerun_no_stage(workdir, relative):
+    planned = planned_after_touching(workdir, relative)
+    assert not planned & set(STAGES), planned
 
 
 def test_workflow_killed_midway_resumes_to_identical_outputs(tmp_path, workdir):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
-from pipeline import artifacts, workflow
+from pipeline.running import versions as artifacts
+from pipeline.running import workflow
 
 
 def test_project_imports_finds_every_form_of_project_import(tmp_path):
@@ -35,12 +36,14 @@ def test_project_imports_finds_every_form_of_project_import(tmp_path):
 
 
 def test_code_closure_follows_imports_transitively():
-    closure = artifacts.code_closure("pipeline.ner")
-    # ner imports spacy_import lazily and record through the runner's helpers
-    assert "pipeline/ner.py" in closure
+    closure = artifacts.code_closure("pipeline.components.ner")
+    # ner imports spacy_import lazily, the gazetteer reader and the record's text utilities
+    assert "pipeline/components/ner.py" in closure
     assert "pipeline/spacy_import.py" in closure
-    assert "pipeline/paths.py" in closure
-    assert "pipeline/stance.py" not in closure
+    assert "pipeline/components/gazetteer.py" in closure
+    assert "pipeline/record/text.py" in closure
+    assert "pipeline/components/__init__.py" in closure  # a parent package's __init__ runs too
+    assert "pipeline/components/stance/cues.py" not in closure
 
 
 def test_cancel_idle_timers_ends_pending_timers_at_once():

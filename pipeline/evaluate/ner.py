@@ -16,7 +16,8 @@ import json
 import time
 from pathlib import Path
 
-from pipeline.normalize import to_halfwidth
+from pipeline.components import annotate_with
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import shared_path
 
 TYPES = ("PER", "LOC", "ORG")
@@ -58,13 +59,13 @@ def read_cluener(path: Path) -> list[tuple[str, set[Span]]]:
 
 
 def ours(config: dict):
-    from pipeline import ner
+    from pipeline.components import ner
 
     model = ner.load(config)
 
     def predict(batch: list[str]) -> list[set[Span]]:
         records = [{"id": str(i), "text": t, "sentences": [[0, len(t)]]} for i, t in enumerate(batch)]
-        return [{(k, b, e) for _, k, b, e in r["ner"] if k in TYPES} for r in ner.annotate(records, model)]
+        return [{(k, b, e) for _, k, b, e in r["ner"] if k in TYPES} for r in annotate_with(ner, records, model)]
 
     return predict
 

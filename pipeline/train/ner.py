@@ -25,8 +25,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from pipeline.ner import VERSION, Lexicon, bmes_spans, sentence_features
-from pipeline.normalize import to_halfwidth
+from pipeline.components.ner import bmes_spans, Lexicon, sentence_features, VERSION
+from pipeline.record.text import to_halfwidth
 from pipeline.train.corpora import PEOPLES_DAILY_MEMBER, cache_dir, load_peoples_daily, peoples_daily_sha256
 from pipeline.paths import REPO_ROOT, shared_path
 

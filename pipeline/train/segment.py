@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pycrfsuite
 
-from pipeline import segment
-from pipeline.normalize import to_halfwidth
+from pipeline.components import segment
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import REPO_ROOT, shared_path
 from pipeline.train.corpora import PEOPLES_DAILY_MEMBER, load_peoples_daily, peoples_daily_sha256
 

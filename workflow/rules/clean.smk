@@ -1,7 +1,7 @@
 checkpoint clean:
     input:
         raw=layout.raw_files(),
-        code=layout.stage_code("pipeline.ingest"),
+        code=layout.stage_code("clean"),
         model="models/charlm/ngrams.json.gz",
     output:
         docs=report(layout.shard_files("clean"), caption="../report/clean.rst", category="clean"),

@@ -10,7 +10,8 @@ envvars:
 
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
-from pipeline.workflow import WorkflowLayout, after_clean, cancel_idle_timers, input_parent, output_root, parent_dir
+from pipeline.stages import STAGE_NAMES
+from pipeline.running.workflow import WorkflowLayout, after_clean, cancel_idle_timers, input_parent, output_root, parent_dir
 
 layout = WorkflowLayout(config, workflow.basedir)
 OUT = layout.out

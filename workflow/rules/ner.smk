@@ -1,7 +1,7 @@
 rule ner:
     input:
         docs=layout.shard_pattern("segment"),
-        code=layout.stage_code("pipeline.ner"),
+        code=layout.stage_code("ner"),
         model=layout.model_files("ner"),
         gazetteer=config["ner"]["gazetteer"],
     output:

@@ -1,7 +1,7 @@
 rule corpus_views:
     input:
         stance=layout.shard_files("stance"),
-        code=layout.stage_code("pipeline.corpus"),
+        code=layout.view_code("pipeline.views.corpus"),
     output:
         entities=f"{OUT}/corpus/entity_index.jsonl",
         holders=f"{OUT}/corpus/holder_table.jsonl",
@@ -23,10 +23,10 @@ rule publish:
         summaries=layout.shard_files("summarize"),
         manifests=[
             layout.shard_files(stage, ".manifest.json")
-            for stage in ("clean", "segment", "ner", "stance", "summarize")
+            for stage in STAGE_NAMES
         ],
         corpus=rules.corpus_views.output,
-        code=layout.stage_code("pipeline.artifacts"),
+        code=layout.view_code("pipeline.running.publish"),
     output:
         artifacts=f"{OUT}/artifacts.json",
     params:
@@ -45,7 +45,7 @@ rule publish:
 rule audit:
     input:
         artifacts=rules.publish.output.artifacts,
-        code=layout.stage_code("pipeline.audit"),
+        code=layout.view_code("pipeline.views.audit"),
     output:
         ledger=f"{OUT}/audit/ledger.jsonl",
         summary=f"{OUT}/audit/summary.json",

@@ -4,7 +4,7 @@
 rule report_pages:
     input:
         summaries=layout.shard_files("summarize"),
-        code=layout.stage_code("pipeline.report"),
+        code=layout.view_code("pipeline.views.report"),
     output:
         pages=f"{OUT}/report/pages.json",
     params:
@@ -24,7 +24,7 @@ rule report:
     input:
         artifacts=rules.publish.output.artifacts,
         summaries=layout.shard_files("summarize"),
-        code=layout.stage_code("pipeline.report"),
+        code=layout.view_code("pipeline.views.report"),
     output:
         index=report(f"{OUT}/report/index.html", caption="../report/report.rst", category="Report"),
     params:

@@ -1,7 +1,7 @@
 rule segment:
     input:
         docs=after_clean(checkpoints),
-        code=layout.stage_code("pipeline.segment"),
+        code=layout.stage_code("segment"),
         model=layout.model_files("segment"),
         user_dict=config["segment"]["user_dict"],
     output:

@@ -1,7 +1,7 @@
 rule stance:
     input:
         docs=layout.shard_pattern("ner"),
-        code=layout.stage_code("pipeline.stance"),
+        code=layout.stage_code("stance"),
         lexicon=config["stance"]["lexicon"],
         gazetteer=config["stance"]["gazetteer"],
     output:

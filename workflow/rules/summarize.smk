@@ -1,7 +1,7 @@
 rule summarize:
     input:
         docs=layout.shard_pattern("stance"),
-        code=layout.stage_code("pipeline.summarize"),
+        code=layout.stage_code("summarize"),
     output:
         docs=report(layout.shard_pattern("summarize"), caption="../report/summarize.rst", category="summarize"),
         manifest=layout.shard_pattern("summarize", ".manifest.json"),

@@ -12,11 +12,13 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.readers import decode
-from pipeline.record import read_jsonl, read_reduced, write_jsonl
+from pipeline.stages import FINAL_STAGE, STAGE_NAMES
+from pipeline.components.clean.readers import decode
+from pipeline.record.codec import read_jsonl
+from pipeline.running.caches import read_reduced
+from pipeline.running.files import write_jsonl
 
-FINAL_STAGE = "summarize"
-STAGES = ("segment", "ner", "stance", "summarize")
+STAGES = STAGE_NAMES[1:]  # the stages after clean, whose shards hold records
 
 
 def source_records(path: str, file_rejected: bool) -> list[int | None]:

@@ -122,7 +122,7 @@ MIN_PLAUSIBILITY = -10.5  # mean log frequency of characters; mis-decoded text i
 
 def _plausibility(text: str) -> float:
     """Mean log frequency of the text's characters in Chinese news (People's Daily)."""
-    from pipeline.charlm import default_lm
+    from pipeline.components.clean.charlm import default_lm
 
     counts = default_lm().counts
     total = default_lm().total

@@ -40,27 +40,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.clean import split_sentences  # the one sentence rule of the project
-from pipeline.compiled import cached
-from pipeline.paths import ConfigError, REPO_ROOT
+from pipeline.record.text import split_sentences  # the one sentence rule of the project
+from pipeline.running.caches import cached
+from pipeline.config import with_defaults
+from pipeline.paths import REPO_ROOT
 
 VERSION = "zh.summarize.clause_mmr.v1"
-
-DEFAULTS = {
-    "budget_chars": 200,  # pipeline budget for full news articles
-    "eval_budget_chars": 30,  # LCSTS budget: texts ~108 characters, references ~18
-    "stance_aware": True,
-    "stance_labels": ["concerned", "dismissive"],
-    # The weights below were chosen on LCSTS dev rows 0-499 (benchmarks/RESULTS-summary.md).
-    "mmr_redundancy": 0.6,  # weight of the similarity penalty against already-picked clauses
-    "position_decay": 0.5,  # score × 1 / (1 + decay × clause index)
-    "length_power": 0.6,  # salience sum / length ** power: prefers dense clauses
-    "self_weight": 0.15,  # a word counts (repeats elsewhere + this) × IDF: repetition is centrality
-    "min_clause_chars": 6,  # shorter clauses (昨日，/ 详见) are fragments, not content
-    "min_gain": 0.5,  # stop adding clauses whose MMR gain is below this share of the best score
-    "fill_ratio": 0.1,  # ... unless shorter than this share of the text (capped by the budget)
-    "idf_path": None,  # "word idf" lines, relative to the repo root; default jieba/analyse/idf.txt
-}
 
 CLAUSE_END = "，；,;"
 TRAILING_PUNCT = "，；：、,;: 。！？!?…"
@@ -105,11 +90,8 @@ def _default_idf_path() -> Path:
 
 
 def load(config: dict | None = None) -> Settings:
-    """Merge ``config`` over DEFAULTS (unknown keys are an error) and read the IDF table once."""
-    unknown = set(config or {}) - set(DEFAULTS)
-    if unknown:
-        raise ConfigError(f"summarize: unknown config keys {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    merged = {**DEFAULTS, **(config or {})}
+    """``config`` over the schema's defaults (unknown keys are an error); reads the IDF table once."""
+    merged = with_defaults("summarize", config)
     path = REPO_ROOT / merged["idf_path"] if merged["idf_path"] else _default_idf_path()
     # Parsing the 350k-line table takes 0.5 s, paid by every summarize job; its pickle, 0.1 s.
     idf, default_idf = cached("summarize-idf", [path, __file__], lambda: read_idf(path))
@@ -366,6 +348,11 @@ def summarize(record: dict, settings: Settings, budget: int | None = None) -> di
     }
 
 
-def annotate(records: list[dict], model: Settings) -> list[dict]:
-    """New records with the ``summary`` layer added; the input records are not changed."""
-    return [{**record, "summary": summarize(record, model)} for record in records]
+def predict(records: list[dict], model: Settings) -> list[dict]:
+    """The ``summary`` layer of each record."""
+    return [summarize(record, model) for record in records]
+
+
+def set_annotations(records: list[dict], summaries: list[dict]) -> None:
+    for record, summary in zip(records, summaries):
+        record["summary"] = summary

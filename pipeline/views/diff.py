@@ -8,7 +8,7 @@ name and type), AI-sentence stances that changed, and whether the summary change
 
 from __future__ import annotations
 
-from pipeline.spacy_io import read_records
+from pipeline.views.spacy_doc import read_records
 
 
 def _entities(record: dict) -> set[tuple[str, str]]:

@@ -1,4 +1,6 @@
-"""A pickle cache for models compiled from their committed files.
+"""Caches that make re-runs cheap: compiled models and cut-down records.
+
+**Compiled models.** A pickle cache for models compiled from their committed files.
 
 Compiling a model for fast use (crfsuite weights into numpy tables, a word list into
 prefix sets) takes seconds, and every workflow job that loads the model pays it. The
@@ -7,6 +9,8 @@ every file it was built from (model files and the module that builds it), so a n
 or new code rebuilds it; an unreadable entry is simply rebuilt. Deleting the cache is safe.
 Each kind keeps its ``KEEP_PER_KIND`` most recently used entries (a hit touches the file),
 so new model and code versions do not pile up.
+
+**Cut-down records** (:func:`read_reduced`): the few layers a whole-batch view needs.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
+
+import orjson
 
 from pipeline.paths import cache_dir
+from pipeline.record.codec import line_digest, loads, read_lines
+from pipeline.running.files import atomic_write_text
 
 T = TypeVar("T")
 KEEP_PER_KIND = 3  # a few versions side by side (branches, a test's model), not every one ever built
@@ -39,14 +46,8 @@ def cached(kind: str, sources: list[str | os.PathLike], build: Callable[[], T]) 
         pass
     built = build()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)  # atomic: a concurrent job sees the whole file or none
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        # atomic: a concurrent job sees the whole file or none
+        atomic_write_text(path, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         _prune(path.parent, kind)
     except OSError:
         pass  # a read-only cache only costs the compile next time
@@ -66,3 +67,30 @@ def _prune(folder: Path, kind: str) -> None:
             continue  # removed by a concurrent prune
     for _, stale in sorted(entries, reverse=True)[KEEP_PER_KIND:]:
         stale.unlink(missing_ok=True)
+
+
+def read_reduced(paths: Iterable[str | os.PathLike], keep: tuple[str, ...], cache_file: Path | None = None) -> list[dict]:
+    """The records of JSON-lines files cut down to the ``keep`` keys, in file order.
+
+    Whole-batch views (entity index, report, audit) need a few small layers of every record,
+    and parsing whole records (token lists) is what costs. The cut-down records are kept in
+    ``cache_file`` under the digest of their line, so only lines not seen before are parsed.
+    """
+    try:
+        stored = orjson.loads(Path(cache_file).read_bytes()) if cache_file else {}
+        cache = stored["records"] if stored.get("keep") == list(keep) else {}
+    except (OSError, orjson.JSONDecodeError, KeyError, AttributeError):
+        cache = {}
+    out, now = [], {}
+    for path in paths:
+        for number, line in enumerate(read_lines(path), 1):
+            digest = line_digest(line)
+            reduced = cache.get(digest)
+            if reduced is None:
+                record = loads(line, f"{path}:{number}")
+                reduced = {key: record[key] for key in keep if key in record}
+            now[digest] = reduced
+            out.append(reduced)
+    if cache_file:
+        atomic_write_text(cache_file, orjson.dumps({"keep": list(keep), "records": now}), durable=False)
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from pipeline.clean import Tracked
+from pipeline.record.offsets import Tracked
 
 _DROP = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S | re.I)
 _TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z0-9]+)[^>]*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);", re.S)

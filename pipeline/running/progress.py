@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-STAGES = ("clean", "segment", "ner", "stance", "summarize")
+from pipeline.stages import STAGE_NAMES
+
+
 
 
 def _json(path: Path) -> dict:
@@ -32,7 +34,7 @@ def snapshot(out: Path, since: float) -> dict:
     ingest = _json(out / "clean" / "ingest.json")
     total = ingest.get("counts", {}).get("docs_out")
     stages = {}
-    for stage in STAGES:
+    for stage in STAGE_NAMES:
         if stage == "clean":
             timing = _json(out / "clean" / "ingest.timing.json")
             fresh = (out / "clean" / "ingest.timing.json").exists() and (out / "clean" / "ingest.timing.json").stat().st_mtime >= since

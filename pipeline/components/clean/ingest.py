@@ -1,5 +1,6 @@
-"""The clean stage as a whole batch: read every input, clean it, set aside what cannot be
-used, find duplicates, and deal the records into shards by a stable hash of their id.
+"""The clean stage (``zh.clean.rules.v1``) as a whole batch: read every input, clean it, set
+aside what cannot be used, find duplicates, and deal the records into shards by a stable
+hash of their id.
 
 Every article found ends up in exactly one place: a shard (processed) or the quarantine
 list with a reason from ``pipeline.readers.QUARANTINE_REASONS``.
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from pipeline.charlm import CharTrigramLM, LazyLM
-from pipeline.clean import chinese_ratio, clean_unit
-from pipeline.readers import Quarantined, find_inputs, read_units
+from pipeline.components.clean.charlm import CharTrigramLM, LazyLM
+from pipeline.components.clean.cleaner import chinese_ratio, clean_unit
+from pipeline.components.clean.readers import find_inputs, Quarantined, read_units, Unit
+from pipeline.config import with_defaults
 
-DEFAULTS = {"max_file_mb": 64, "min_chinese_ratio": 0.3, "min_chars": 1, "near_duplicate_jaccard": 0.9}
+VERSION = "zh.clean.rules.v1"
 SHINGLE = 5  # characters per shingle for near-duplicate detection
 SAMPLE_MOD = 8
 MAX_POSTING = 64  # sampled 5-grams shared by more documents than this are ignored  # keep shingles whose hash ≡ 0 (mod 8) as the candidate index
@@ -140,6 +142,21 @@ class DuplicateFinder:
             self.index.setdefault(p, []).append(doc_id)
 
 
+def load(config: dict | None = None) -> LazyLM:
+    """The clean component's model: the character trigram model that scores paragraph joins,
+    loaded only when a join is scored."""
+    return LazyLM()
+
+
+def predict(units: list[Unit], lm: CharTrigramLM | LazyLM) -> list[list[dict]]:
+    """The records each input unit cleans into (a page may hold several articles).
+
+    Clean is the one batch component: it makes the records the other stages annotate, so it
+    has no ``set_annotations``; :func:`ingest` checks, de-duplicates and deals what it returns.
+    """
+    return [clean_unit(unit, lm) for unit in units]
+
+
 def unit_key(unit) -> str:
     """What a unit's cleaned records depend on, besides the cleaner's code and model."""
     parts = [unit.id, unit.text, unit.source_file, unit.encoding, unit.format, str(unit.source_line), repr(sorted(unit.meta.items()))]
@@ -156,7 +173,7 @@ def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, c
     inputs are not cleaned, measured or fingerprinted again. ``history`` is the last run's
     ``Batch.duplicate_log`` (see DuplicateFinder).
     """
-    settings = {**DEFAULTS, **settings}
+    settings = with_defaults("clean", settings)
     cache = {} if cache is None else cache
     batch = Batch()
     duplicates = DuplicateFinder(settings["near_duplicate_jaccard"], samples, ratios, history)
@@ -172,7 +189,7 @@ def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, c
             batch.unit_keys.append(key)
             if key not in cache:
                 lm = lm or LazyLM()
-                cache[key] = clean_unit(unit, lm)
+                (cache[key],) = predict([unit], lm)
             for record in cache[key]:  # shared with the cache: nothing downstream mutates a record
                 batch.articles += 1
                 problem = _check(record, settings, seen_ids, duplicates)

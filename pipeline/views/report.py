@@ -15,7 +15,9 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from pipeline.record import atomic_write_text, line_digest, loads, read_jsonl, read_lines, read_reduced
+from pipeline.running.files import atomic_write_text
+from pipeline.record.codec import line_digest, loads, read_jsonl, read_lines
+from pipeline.running.caches import read_reduced
 from pipeline.spacy_import import import_spacy
 
 _renderer = None

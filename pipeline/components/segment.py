@@ -29,8 +29,9 @@ import numpy as np
 import pycrfsuite
 from hanlp_trie import Trie
 
-from pipeline.normalize import to_halfwidth
-from pipeline.compiled import cached
+from pipeline.record.text import char_class, to_halfwidth
+from pipeline.running.caches import cached
+from pipeline.config import with_defaults
 from pipeline.paths import REPO_ROOT
 
 VERSION = "zh.segment.crf_lexicon.v1"
@@ -44,24 +45,6 @@ _LATIN_RUN = re.compile(
     r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
     r"|[A-Za-z0-9]+(?:[.\-_@&+][A-Za-z0-9]+)*"
 )
-_CN_DIGITS = set("零〇○一二三四五六七八九十百千万亿两")
-_DATE_CHARS = set("年月日时分秒")
-_PUNCT = set("，。、；：？！“”‘’（）《》〈〉【】—…·「」『』,.;:?!\"'()[]<>-/%~")
-
-
-def char_class(ch: str) -> str:
-    """A coarse class: digit, Latin, Chinese numeral, date unit, punctuation, other."""
-    if ch.isdigit():
-        return "D"
-    if ch.isascii() and ch.isalpha():
-        return "L"
-    if ch in _CN_DIGITS:
-        return "N"
-    if ch in _DATE_CHARS:
-        return "T"
-    if ch in _PUNCT:
-        return "P"
-    return "C"
 
 
 @dataclass(frozen=True)
@@ -364,15 +347,16 @@ def compiled_crf(model_path: Path) -> CompiledCRF:
 
 def load(config: dict) -> Segmenter:
     """Load the model once. Keys: ``model``, ``user_dict``, ``processes`` (paths relative to the repo)."""
-    model_dir = REPO_ROOT / config.get("model", "models/segmenter")
+    config = with_defaults("segment", config)
+    model_dir = REPO_ROOT / config["model"]
     settings = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     lexicon_file = model_dir / settings.get("lexicon_file", "lexicon.txt")
     lexicon = Lexicon.from_words(lexicon_file.read_text(encoding="utf-8").split())
     return Segmenter(
         crf=compiled_crf(model_dir / settings.get("model_file", "model.crfsuite")),
         lexicon=lexicon,
-        user_dict=load_user_dict(REPO_ROOT / config.get("user_dict", "config/user_dict.txt")),
-        processes=int(config.get("processes", 2)),
+        user_dict=load_user_dict(REPO_ROOT / config["user_dict"]),
+        processes=int(config["processes"]),
     )
 
 
@@ -412,8 +396,8 @@ def _worker_tokens(records: list[dict]) -> list[list[list]]:
     return _tokens(records, _worker_model)
 
 
-def annotate(records: list[dict], model: Segmenter) -> list[dict]:
-    """Return new records with ``tok`` = [[word, begin, end], ...]; inputs are not mutated.
+def predict(records: list[dict], model: Segmenter) -> list[list[list]]:
+    """The ``tok`` layer of each record: ``[[word, begin, end], ...]``.
 
     With ``processes`` > 1 and more than one record, slices of the batch go to a forked
     process pool (the model is inherited, not pickled) so inference uses every core.
@@ -422,7 +406,10 @@ def annotate(records: list[dict], model: Segmenter) -> list[dict]:
         size = -(-len(records) // (4 * model.processes))
         slices = [records[i:i + size] for i in range(0, len(records), size)]
         with get_context("fork").Pool(model.processes, _init_worker, (model,)) as pool:
-            token_lists = [tokens for part in pool.map(_worker_tokens, slices) for tokens in part]
-    else:
-        token_lists = _tokens(records, model)
-    return [{**record, "tok": tokens} for record, tokens in zip(records, token_lists)]
+            return [tokens for part in pool.map(_worker_tokens, slices) for tokens in part]
+    return _tokens(records, model)
+
+
+def set_annotations(records: list[dict], token_lists: list[list[list]]) -> None:
+    for record, tokens in zip(records, token_lists):
+        record["tok"] = tokens

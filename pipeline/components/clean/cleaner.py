@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pipeline.charlm import CharTrigramLM
-from pipeline.normalize import to_halfwidth
-from pipeline.readers import Unit
+from pipeline.components.clean.charlm import CharTrigramLM
+from pipeline.record.offsets import Tracked, offset_runs
+from pipeline.record.text import CLOSERS, HAN, split_sentences, to_halfwidth
+from pipeline.components.clean.readers import Unit
 
 VERSION = "zh.clean.rules.v1"
 
@@ -40,8 +41,6 @@ _BYLINE_PLACE = re.compile(r"\s(\S{2,4})报道\s*$")
 _MARKUP = re.compile(r"\*\*|__|^\s*>\s?|^\s*[*+\-]\s+|^\s*#{1,6}\s*")
 
 TERMINAL = set("。！？!?…；;：:")
-CLOSERS = set("”’」』）)】》\"'")
-SENTENCE_END = set("。！？!?")
 CAPTION_MIN_GAP = 3  # blank lines around an image placeholder in page exports
 CAPTION_MAX_CHARS = 40
 HEADING_MAX_CHARS = 30
@@ -56,38 +55,6 @@ _DISCOURSE_OPENER = re.compile(
     r"总的来说|首先|其次|最后|例如|比如|据悉|据了解|据报道|近日|目前|随后|此前|对此|另一方面|而且|其中)[，,]"
 )
 PULL_QUOTE_MIN_OVERLAP = 6
-
-
-@dataclass
-class Tracked:
-    """A string whose every character carries its index in the raw text (-1: none)."""
-
-    text: str
-    index: list[int]
-
-    def __add__(self, other: "Tracked") -> "Tracked":
-        return Tracked(self.text + other.text, self.index + other.index)
-
-    def slice(self, begin: int, end: int) -> "Tracked":
-        return Tracked(self.text[begin:end], self.index[begin:end])
-
-    def remove(self, pattern: re.Pattern) -> "Tracked":
-        keep_text, keep_index, last = [], [], 0
-        for match in pattern.finditer(self.text):
-            keep_text.append(self.text[last : match.start()])
-            keep_index.extend(self.index[last : match.start()])
-            last = match.end()
-        keep_text.append(self.text[last:])
-        keep_index.extend(self.index[last:])
-        return Tracked("".join(keep_text), keep_index)
-
-    def strip(self) -> "Tracked":
-        begin, end = 0, len(self.text)
-        while begin < end and self.text[begin].isspace():
-            begin += 1
-        while end > begin and self.text[end - 1].isspace():
-            end -= 1
-        return self.slice(begin, end)
 
 
 @dataclass
@@ -127,10 +94,6 @@ def _is_complete(text: str) -> bool:
     if len(stripped) < len(text):
         return True  # ends in a closing quote or bracket: never guess a join across it
     return bool(stripped) and stripped[-1] in TERMINAL
-
-
-def _is_cjk(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
 
 
 def _join_lines(first: Tracked, newline_index: int, second: Tracked) -> Tracked:
@@ -391,62 +354,12 @@ def _closing_length(tail: str) -> int:
 # ---------------------------------------------------------------- records
 
 
-def split_sentences(text: str) -> list[list[int]]:
-    """Sentence spans: cut after 。！？!? (closing quotes/brackets stay) and at line breaks."""
-    spans, begin, i, n = [], 0, 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == "\n":
-            if i > begin:
-                spans.append([begin, i])
-            begin = i + 1
-        elif char in SENTENCE_END:
-            end = i + 1
-            while end < n and (text[end] in SENTENCE_END or text[end] in CLOSERS):
-                end += 1
-            spans.append([begin, end])
-            begin, i = end, end - 1
-        i += 1
-    if begin < n:
-        spans.append([begin, n])
-    # Leading spaces of a sentence are not part of it.
-    result = []
-    for b, e in spans:
-        while b < e and text[b].isspace():
-            b += 1
-        while e > b and text[e - 1].isspace():
-            e -= 1
-        if e > b:
-            result.append([b, e])
-    return result
-
-
-def offset_runs(index: list[int]) -> list[list[int]]:
-    """Compress a per-character raw index into runs ``[clean_begin, raw_begin, length]``."""
-    runs: list[list[int]] = []
-    for position, raw in enumerate(index):
-        if runs and runs[-1][1] + runs[-1][2] == raw and runs[-1][0] + runs[-1][2] == position:
-            runs[-1][2] += 1
-        else:
-            runs.append([position, raw, 1])
-    return runs
-
-
-def raw_index(runs: list[list[int]], position: int) -> int:
-    """The raw character index of cleaned character ``position``."""
-    for clean_begin, raw_begin, length in runs:
-        if clean_begin <= position < clean_begin + length:
-            return raw_begin + position - clean_begin
-    raise IndexError(position)
-
-
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def chinese_ratio(text: str) -> float:
     """Share of Chinese characters among letters and digits of any script."""
-    return len(_HAN.findall(text)) / max(1, len(_LETTER_OR_DIGIT.findall(text)))
+    return len(HAN.findall(text)) / max(1, len(_LETTER_OR_DIGIT.findall(text)))
 
 
 def _assemble(article: Article, raw: str, html: bool = False) -> Tracked:
@@ -472,7 +385,7 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
     raw = unit.text
     repairs: list[dict] = []
     if unit.format == "html":
-        from pipeline.html import html_to_tracked
+        from pipeline.components.clean.html import html_to_tracked
 
         tracked = html_to_tracked(raw, meta)
         paragraphs = read_paragraphs(tracked.text, meta, repairs)

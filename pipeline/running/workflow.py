@@ -11,8 +11,9 @@ import json
 import threading
 from pathlib import Path
 
-from pipeline.artifacts import code_closure
-from pipeline.readers import find_inputs
+from pipeline.running.versions import code_closure
+from pipeline.stages import stage_modules
+from pipeline.components.clean.readers import find_inputs
 
 
 class WorkflowLayout:
@@ -28,9 +29,15 @@ class WorkflowLayout:
     def shard_pattern(self, stage: str, suffix: str = ".jsonl") -> str:
         return f"{self.out}/{stage}/shard-{{shard}}{suffix}"
 
-    def stage_code(self, module: str) -> list[str]:
-        """The project source files a stage runs, plus the runner that writes its output."""
-        return sorted(set(code_closure(module)) | set(code_closure("pipeline.runner")))
+    def stage_code(self, stage: str) -> list[str]:
+        """The project source files a stage's job runs: its configured component and the job
+        code (:func:`pipeline.stages.stage_modules`), so editing a view, an evaluator, a
+        trainer or another stage's component re-runs nothing before the edited stage."""
+        return stage_modules(stage, self.config.get(stage))
+
+    def view_code(self, module: str) -> list[str]:
+        """The project source files a whole-batch view (corpus views, publish, audit, report) runs."""
+        return list(code_closure(module))
 
     def stage_params(self, stage: str) -> str:
         """A stage's config section as JSON, passed through params so changes are tracked."""
@@ -39,7 +46,8 @@ class WorkflowLayout:
     def model_files(self, stage: str) -> list[str]:
         """Every file of the model a stage loads, so a new model re-runs the stage."""
         folder = self.basedir / self.config[stage]["model"]
-        return sorted(p.relative_to(self.basedir).as_posix() for p in folder.rglob("*") if p.is_file())
+        # A model card describes the model; editing it changes no output byte.
+        return sorted(p.relative_to(self.basedir).as_posix() for p in folder.rglob("*") if p.is_file() and p.suffix != ".md")
 
     def raw_files(self) -> list[str]:
         """Input files that exist (broken links are quarantined by the clean stage, not missing)."""

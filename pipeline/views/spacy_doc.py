@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.record import read_jsonl
+from pipeline.record.codec import read_jsonl
 from pipeline.spacy_import import import_spacy
 
 spacy = import_spacy()
@@ -39,9 +39,10 @@ def _vocab():
     return _NLP.vocab
 
 
-def record_to_doc(record: dict) -> Doc:
+def record_to_doc(record: dict, vocab=None) -> Doc:
     """A ``Doc`` whose text is exactly the record's text (gaps between words other than a
-    single space become whitespace tokens), so record offsets are ``Doc`` offsets."""
+    single space become whitespace tokens), so record offsets are ``Doc`` offsets.
+    ``vocab``: the vocabulary of the ``Language`` the Doc belongs to (default: a blank one)."""
     text = record["text"]
     # Token boundaries, plus every span boundary, so each entity, sentence and summary
     # piece is a whole number of tokens (a segmenter slip like 埃隆是 must not swallow 埃隆).
@@ -67,7 +68,7 @@ def record_to_doc(record: dict) -> Doc:
             else:
                 words.append(part)
                 spaces.append(False)
-    doc = Doc(_vocab(), words=words, spaces=spaces)
+    doc = Doc(vocab or _vocab(), words=words, spaces=spaces)
     starts = {begin for begin, _ in record.get("sentences", [])}
     for token in doc:
         token.is_sent_start = token.i == 0 or token.idx in starts

@@ -33,15 +33,15 @@ letters/digits play that role.
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.compiled import cached
-from pipeline.normalize import to_halfwidth
+from pipeline.components.gazetteer import read_gazetteer
+from pipeline.running.caches import cached
+from pipeline.record.text import HAN, NER_CLASSES, char_class, to_halfwidth
+from pipeline.config import with_defaults
 from pipeline.paths import REPO_ROOT
 from pipeline.spacy_import import import_spacy
 
@@ -60,22 +60,10 @@ _SENTENCE_END = re.compile(r"[^。！？!?\n]+[。！？!?]*")
 # 1998 news, and on web text it otherwise swallows URLs, markup and lists
 # ("OpenAI和Google/DeepMind这两家公司"). Latin-script names come from the gazetteer.
 _NOT_IN_NAMES = re.compile(r"[\s/:=?&()\[\]{}<>|\\，。；：！？、（）【】]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
 _NAME_SEPARATORS = str.maketrans("", "", "·•・‧ \u00b7\u2022")
 
 
 # --------------------------------------------------------------------------- features
-
-def char_class(char: str) -> str:
-    """A coarse class: Han, digit, Latin, punctuation or other (CRF feature)."""
-    if "\u4e00" <= char <= "\u9fff":
-        return "H"
-    if char.isdigit():
-        return "D"
-    if char.isascii() and char.isalpha():
-        return "L"
-    return "P" if unicodedata.category(char).startswith("P") else "O"
-
 
 class Lexicon:
     """Name lists (PER/LOC/ORG words, surnames) turned into per-character match features.
@@ -138,7 +126,7 @@ class Lexicon:
 def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
     """CRF attributes for each character of one (half-width) sentence."""
     padded = "^^" + text + "$$"
-    classes = "^^" + "".join(char_class(c) for c in text) + "$$"
+    classes = "^^" + "".join(char_class(c, NER_CLASSES) for c in text) + "$$"
     lex = lexicon.match_features(text)
     out = []
     for i in range(len(text)):
@@ -200,20 +188,18 @@ def name_key(name: str) -> str:
 
 def build_ruler(gazetteer_path: Path):
     """A blank spaCy pipeline whose EntityRuler holds the gazetteer; plus the alias table."""
-    import yaml
-
     spacy = import_spacy()
 
-    spec = yaml.safe_load(Path(gazetteer_path).read_text(encoding="utf-8"))
+    gazetteer = read_gazetteer(gazetteer_path)
     nlp = spacy.blank("xx")
     nlp.tokenizer = CharTokenizer(nlp.vocab)
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     patterns, table = [], {}
-    for entry in spec["entities"]:
-        for form in [entry["name"], *entry.get("aliases", [])]:
-            patterns.append({"label": entry["type"], "pattern": form, "id": entry["name"]})
-            table[name_key(form)] = (entry["name"], entry["type"])
-    for rule in spec.get("patterns", []):
+    for entry in gazetteer.entries:
+        for form in entry.forms:
+            patterns.append({"label": entry.type, "pattern": form, "id": entry.name})
+            table[name_key(form)] = (entry.name, entry.type)
+    for rule in gazetteer.patterns:
         patterns.append({"label": rule["label"], "pattern": rule["pattern"]})
     ruler.add_patterns(patterns)
     return nlp, table
@@ -223,11 +209,11 @@ def load(config: dict | None = None) -> NerModel:
     """Load the CRF, its lexicon and the gazetteer once (paths relative to the repo root)."""
     import pycrfsuite
 
-    config = config or {}
-    model_dir = REPO_ROOT / config.get("model", "models/ner")
+    config = with_defaults("ner", config)
+    model_dir = REPO_ROOT / config["model"]
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model_dir / "crf.model"))
-    nlp, table = build_ruler(REPO_ROOT / config.get("gazetteer", "config/gazetteer.yaml"))
+    nlp, table = build_ruler(REPO_ROOT / config["gazetteer"])
     lexicon_file = model_dir / "lexicon.tsv"  # compiled prefix sets: cached, they take a second
     lexicon = cached("ner-lexicon", [lexicon_file, __file__], lambda: Lexicon.read(lexicon_file))
     return NerModel(tagger, lexicon, nlp, table)
@@ -251,7 +237,7 @@ def statistical_spans(text: str, sentences, model: NerModel) -> list[tuple[str, 
             continue
         tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
         spans += [(t, begin + b, begin + e) for t, b, e in bmes_spans(tags)
-                  if t in TYPES and _HAN.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e])]
+                  if t in TYPES and HAN.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e])]
     return spans
 
 
@@ -364,41 +350,18 @@ def cluster(text: str, spans, gazetteer: dict) -> list[dict]:
     return entities
 
 
-def annotate(records: list[dict], model: NerModel) -> list[dict]:
-    """New records with the ``ner`` (mentions) and ``entities`` (clusters) layers added."""
+def predict(records: list[dict], model: NerModel) -> list[tuple[list, list]]:
+    """``(ner, entities)`` of each record: mentions ``[text, type, begin, end]`` and clusters."""
     texts = [to_halfwidth(r["text"]) for r in records]
     out = []
     for record, doc in zip(records, model.ruler_nlp.pipe(texts)):
         text = record["text"]
         stat = statistical_spans(text, sentence_spans(record), model)
         spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
-        new = dict(record)
-        new["ner"] = [[text[b:e], kind, b, e] for kind, b, e in spans]
-        new["entities"] = cluster(text, spans, model.gazetteer)
-        out.append(new)
+        out.append(([[text[b:e], kind, b, e] for kind, b, e in spans], cluster(text, spans, model.gazetteer)))
     return out
 
 
-def entity_index(records: list[dict]) -> list[dict]:
-    """Corpus-level index: one row per (canonical name, type) with its documents and mention count.
-
-    Document ids are unique (the clean stage quarantines repeats), so a document is already
-    in a row only if one of its own entities put it there last: no search through the list,
-    which made the index quadratic in the documents of common names (中国, 习近平).
-    """
-    rows: dict[tuple[str, str], dict] = {}
-    for record in records:
-        for ent in record.get("entities", []):
-            row = rows.setdefault((ent["name"], ent["type"]),
-                                  {"name": ent["name"], "type": ent["type"], "docs": [], "mentions": 0})
-            if not row["docs"] or row["docs"][-1] != record["id"]:
-                row["docs"].append(record["id"])
-            row["mentions"] += len(ent["mentions"])
-    return sorted(rows.values(), key=lambda r: (-r["mentions"], r["name"]))
-
-
-def write_entity_index(records: list[dict], path: Path) -> None:
-    """The entity index as JSON lines (``ensure_ascii=False``)."""
-    with open(path, "w", encoding="utf-8") as f:
-        for row in entity_index(records):
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+def set_annotations(records: list[dict], predictions: list[tuple[list, list]]) -> None:
+    for record, (mentions, entities) in zip(records, predictions):
+        record["ner"], record["entities"] = mentions, entities

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from pipeline.paths import REPO_ROOT, shared_path
+from pipeline.stages import STAGE_NAMES
 
-STAGE_RULES = {"clean": "clean", "segment": "segment", "ner": "ner", "stance": "stance", "summarize": "summarize"}
 HELD_BACK = 50
 
 
@@ -88,7 +88,7 @@ def run(corpus: Path, scratch: Path, cores: int) -> dict:
     snakemake([inputs.as_posix()], fresh, cores)
     identical = artifact_hashes(Path(first)) == artifact_hashes(Path(fresh))
 
-    per_stage = {stage: round(sum(r["s"] for r in stats if r["rule"] == rule), 2) for stage, rule in STAGE_RULES.items()}
+    per_stage = {stage: round(sum(r["s"] for r in stats if r["rule"] == rule), 2) for stage, rule in zip(STAGE_NAMES, STAGE_NAMES)}
     chars = sum(len(text) for text in texts[:-HELD_BACK])
     return {
         "docs": len(texts) - HELD_BACK,

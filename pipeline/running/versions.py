@@ -21,7 +21,8 @@ from importlib import metadata
 from pathlib import Path
 
 from pipeline.paths import REPO_ROOT
-from pipeline.record import atomic_write_text, dumps
+from pipeline.running.files import atomic_write_text
+from pipeline.record.codec import dumps
 
 PACKAGES = ("hanlp", "spacy", "jieba", "python-crfsuite", "torch", "numpy", "snakemake")
 
@@ -83,17 +84,20 @@ def code_closure(module: str) -> tuple[str, ...]:
             continue
         seen[name] = path
         pending.extend(_project_imports(path))
+        # Importing a.b.c runs the __init__ of a and a.b first: they are code it runs too.
+        parts = name.split(".")
+        pending.extend(".".join(parts[:k]) for k in range(1, len(parts)))
     files = {path.relative_to(REPO_ROOT).as_posix() for path in seen.values()}
-    files.add("pipeline/__init__.py")
     return tuple(sorted(files))
 
 
-def code_hashes(module: str) -> dict[str, str]:
-    return {name: sha256_file(REPO_ROOT / name) for name in code_closure(module)}
+def code_hashes(files: list[str]) -> dict[str, str]:
+    return {name: sha256_file(REPO_ROOT / name) for name in files}
 
 
 def model_files(params: dict) -> dict[str, str]:
-    """Hashes of the model files a stage's params point at (paths inside the repo)."""
+    """Hashes of the model files a stage's params point at (paths inside the repo). A model
+    card (``*.md``) describes the model and shapes no output byte, so it is left out."""
     found: dict[str, str] = {}
     for value in params.values():
         if not isinstance(value, str) or not value:
@@ -103,7 +107,8 @@ def model_files(params: dict) -> dict[str, str]:
             continue
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in files:
-            found[file.relative_to(REPO_ROOT).as_posix()] = sha256_file(file)
+            if file.suffix != ".md":
+                found[file.relative_to(REPO_ROOT).as_posix()] = sha256_file(file)
     return found
 
 
@@ -121,18 +126,25 @@ def version_id(parts: dict) -> str:
     return hashlib.sha256(dumps(parts).encode("utf-8")).hexdigest()[:16]
 
 
-def build_manifest(stage: str, method: str, module: str, params: dict, inputs: dict, counts: dict, quarantined: list) -> dict:
-    """The manifest of one stage output; its ``version`` hashes everything but counts."""
+def build_manifest(stage: str, method: str, code_files: list[str], params: dict, inputs: dict,
+                   counts: dict, quarantined: list) -> dict:
+    """The manifest of one stage output; its ``version`` hashes everything but counts.
+    ``code_files``: what the stage runs (:func:`pipeline.stages.stage_modules`)."""
     determinants = {
         "stage": stage,
         "method": method,
         "inputs": inputs,
-        "code": code_hashes(module),
+        "code": code_hashes(code_files),
         "params": params,
         "models": model_files(params),
         "packages": package_versions(),
     }
     return {**determinants, "version": version_id(determinants), "counts": counts, "quarantined": quarantined}
+
+
+def cache_key(manifest: dict, parts: tuple[str, ...] = ("stage", "method", "code", "params", "models", "packages")) -> str:
+    """What a stage's cached outputs depend on besides their inputs."""
+    return version_id({key: manifest[key] for key in parts})
 
 
 def write_json(path: str | os.PathLike, obj) -> None:

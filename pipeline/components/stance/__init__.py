@@ -1,0 +1,1 @@
+"""The stance stage: AI-risk stance per sentence, who holds it, and the document profile."""

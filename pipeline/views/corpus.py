@@ -1,0 +1,116 @@
+"""Corpus-level views built from the final shards: the entity index and the holder table.
+
+Both read only ``id``, ``entities`` and ``stance`` of each record (cut-down records cached by
+line digest), so a new document costs its own share.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pathlib import Path
+
+from pipeline.components.stance.profile import label_for_score
+from pipeline.record.text import normalise
+from pipeline.running.caches import read_reduced
+from pipeline.running.files import write_jsonl
+
+
+def read_shards(paths: list[str | Path], cache_file: Path | None = None) -> list[dict]:
+    """The id, entities and stance of every record, sorted by id (the rest is not needed)."""
+    records = read_reduced(paths, ("id", "entities", "stance"), cache_file)
+    return sorted(records, key=lambda r: r["id"])
+
+
+def build(paths: list[str | Path], out_dir: str | Path) -> dict:
+    """Write ``entity_index.jsonl`` and ``holder_table.jsonl`` for the whole batch."""
+    out_dir = Path(out_dir)
+    records = read_shards(paths, out_dir.parent / ".cache" / "views" / "corpus.json")
+    entities = write_jsonl(out_dir / "entity_index.jsonl", entity_index(records))
+    holders = write_jsonl(out_dir / "holder_table.jsonl", holder_table(records))
+    return {"docs": len(records), "entities": entities, "holders": holders}
+
+
+def entity_index(records: list[dict]) -> list[dict]:
+    """Corpus-level index: one row per (canonical name, type) with its documents and mention count.
+
+    Document ids are unique (the clean stage quarantines repeats), so a document is already
+    in a row only if one of its own entities put it there last: no search through the list,
+    which made the index quadratic in the documents of common names (中国, 习近平).
+    """
+    rows: dict[tuple[str, str], dict] = {}
+    for record in records:
+        for ent in record.get("entities", []):
+            row = rows.setdefault((ent["name"], ent["type"]),
+                                  {"name": ent["name"], "type": ent["type"], "docs": [], "mentions": 0})
+            if not row["docs"] or row["docs"][-1] != record["id"]:
+                row["docs"].append(record["id"])
+            row["mentions"] += len(ent["mentions"])
+    return sorted(rows.values(), key=lambda r: (-r["mentions"], r["name"]))
+
+
+class HolderKeys:
+    """The first holder seen that :func:`same_holder` matches a new one, found through two
+    dictionaries instead of comparing with every holder so far (quadratic at scale).
+
+    Forms are compared as ``same_holder`` does (normalised, no whitespace): two forms match
+    when equal or when the shorter, of two or more characters, ends the longer.
+    """
+
+    def __init__(self):
+        self.keys: list[str] = []
+        self.by_form: dict[str, int] = {}    # a key's form → its index
+        self.by_suffix: dict[str, int] = {}  # every ending (≥ 2 characters) of a key's form → the first index
+
+    @staticmethod
+    def _endings(form: str) -> list[str]:
+        return [form[i:] for i in range(len(form) - 1)]  # the endings of two or more characters
+
+    def key(self, holder: str) -> str:
+        form = re.sub(r"\s+", "", normalise(holder))
+        found = [self.by_form[end] for end in [form, *self._endings(form)] if end in self.by_form]
+        if len(form) >= 2 and form in self.by_suffix:
+            found.append(self.by_suffix[form])
+        if found:
+            return self.keys[min(found)]
+        self.keys.append(holder)
+        self.by_form.setdefault(form, len(self.keys) - 1)
+        for end in self._endings(form):
+            self.by_suffix.setdefault(end, len(self.keys) - 1)
+        return holder
+
+
+def holder_table(records: list[dict]) -> list[dict]:
+    """Corpus view: each holder with its documents, mean score and strongest evidence sentence.
+
+    Records come in id order with unique ids, so a document is already in a holder's row
+    only if it was added last."""
+    rows: dict[str, dict] = {}
+    keys = HolderKeys()
+    for record in records:
+        for entry in (record.get("stance") or {}).get("sentences", []):
+            holder = entry["holder"]
+            if not holder:
+                continue
+            key = keys.key(holder)
+            row = rows.setdefault(key, {"holder": key, "documents": [], "scores": [], "best": None})
+            if not row["documents"] or row["documents"][-1] != record["id"]:
+                row["documents"].append(record["id"])
+            row["scores"].append(entry["score"])
+            if row["best"] is None or abs(entry["score"]) > abs(row["best"]["score"]):
+                row["best"] = {"doc": record["id"], "text": entry["text"], "score": entry["score"], "stance": entry["stance"]}
+    table = []
+    for row in rows.values():
+        mean = sum(row["scores"]) / len(row["scores"])
+        table.append(
+            {
+                "holder": row["holder"],
+                "stance": label_for_score(mean),
+                "mean_score": round(mean, 3),
+                "sentences": len(row["scores"]),
+                "documents": row["documents"],
+                "strongest_evidence": row["best"],
+            }
+        )
+    table.sort(key=lambda r: (-len(r["documents"]), -r["sentences"], r["holder"]))
+    return table
