@@ -55,6 +55,20 @@ def test_workflow_seeds_give_three_documents_through_every_stage(workdir):
         assert text[begin:end] == mention
 
 
+def test_every_stage_output_follows_the_record_schema(workdir):
+    from pipeline.record.schema import record_errors
+    from pipeline.stages import STAGES as TABLE, component_for
+
+    layers: set[str] = set()
+    for entry in TABLE:
+        layers |= set(component_for(entry.name).assigns)
+        for shard in sorted((workdir / "outputs" / entry.name).glob("shard-*.jsonl")):
+            for line in shard.read_text(encoding="utf-8").splitlines():
+                record = json.loads(line)
+                assert record_errors(record) == [], (entry.name, record["id"])
+                assert set(record) == layers, (entry.name, sorted(set(record) ^ layers))
+
+
 def test_workflow_rerun_in_fresh_folder_is_byte_identical(workdir):
     snakemake(workdir, "--config", "outputs=outputs_again")
     first = artifact_hashes(workdir / "outputs")
