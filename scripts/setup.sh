@@ -3,6 +3,7 @@
 # the installed set already matches requirements*.txt.
 #   torch==2.13.0 goes first and alone: it is a local CPU wheel, and any other torch spec
 #   (or a package whose torch range 2.13.0 does not satisfy) would pull gigabytes of CUDA.
+#   The project is installed editable (pyproject.toml) for its spaCy factory entry points.
 #   --eval also installs the peers the eval commands measure against (requirements-eval.txt,
 #   and pkuseg, which builds only with numpy and Cython present and no build isolation).
 set -euo pipefail
@@ -33,13 +34,15 @@ if [ -n "$missing" ]; then
 fi
 
 stamp=.venv/.installed
-want=$(cat requirements.txt $([ "$with_eval" = --eval ] && echo requirements-eval.txt) | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml requirements.txt $([ "$with_eval" = --eval ] && echo requirements-eval.txt) | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+# The project itself, editable and without dependencies: registers our spaCy factories.
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 if [ "$with_eval" = --eval ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-eval.txt Cython==3.1.4
   .venv/bin/pip install --quiet --disable-pip-version-check --no-build-isolation pkuseg==0.0.25

@@ -40,7 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.record.text import split_sentences  # the one sentence rule of the project
+from pipeline.record.text import CONNECTIVES, split_sentences  # the one sentence rule of the project
 from pipeline.running.caches import cached
 from pipeline.config import with_defaults
 from pipeline.paths import REPO_ROOT
@@ -53,11 +53,7 @@ PARENTHETICAL = re.compile(r"（[^（）]{0,30}）|\([^()]{0,30}\)|【[^【】]{
 # Discourse markers that open a clause without adding content. Clause splitting leaves
 # "但是，" as a clause of its own (then too short to keep), so these catch "但是他说…".
 # Temporal or partitive openers (随后, 如今, 其中, 同时) carry meaning and stay.
-LEADING_CONNECTIVES = (
-    "但是", "不过", "然而", "而且", "并且", "此外", "另外", "因此", "所以", "于是", "与此同时",
-    "事实上", "其实", "据悉", "据了解", "据介绍", "值得注意的是", "需要指出的是",
-    "记者了解到", "记者注意到",
-)
+LEADING_CONNECTIVES = CONNECTIVES + ("并且", "于是", "其实", "据介绍", "记者了解到", "记者注意到")
 _CONNECTIVE_PATTERN = re.compile("|".join(sorted(LEADING_CONNECTIVES, key=len, reverse=True)))
 SPEECH_INTRO = re.compile(r"(?:表示|指出|认为|称|说|说道|强调|透露|介绍|坦言|警告|直言|提醒|呼吁|发现)$")
 _WORD_CHAR = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")

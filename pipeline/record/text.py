@@ -94,6 +94,13 @@ def char_class(char: str, classes=SEGMENT_CLASSES) -> str:
 
 # ---------------------------------------------------------------- sentences
 
+# Connectives that open a sentence or paragraph and link it to what came before: cleaning
+# never joins such a paragraph to the previous one, summaries drop them from a clause start.
+CONNECTIVES = (
+    "但是", "不过", "然而", "而且", "此外", "另外", "因此", "所以", "与此同时", "事实上",
+    "据悉", "据了解", "值得注意的是", "需要指出的是",
+)
+
 SENTENCE_END = set("。！？!?")
 CLOSERS = set("”’」』）)】》\"'")
 

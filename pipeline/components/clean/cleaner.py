@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pipeline.components.clean.charlm import CharTrigramLM
 from pipeline.record.offsets import Tracked, offset_runs
-from pipeline.record.text import CLOSERS, HAN, split_sentences, to_halfwidth
+from pipeline.record.text import CLOSERS, CONNECTIVES, HAN, split_sentences, to_halfwidth
 from pipeline.components.clean.readers import Unit
 
 VERSION = "zh.clean.rules.v1"
@@ -50,10 +50,10 @@ UNMATCHED_COST = 1.0
 DISTANCE_COST = 0.02  # per paragraph between the cut and its continuation
 JOIN_MAX_DISTANCE = 40  # paragraphs searched for a continuation
 # Paragraphs that open with a discourse connective start afresh; never a continuation.
-_DISCOURSE_OPENER = re.compile(
-    r"^(需要指出的是|值得注意的是|需要注意的是|与此同时|事实上|实际上|此外|另外|同时|然而|但是|不过|因此|所以|总之|"
-    r"总的来说|首先|其次|最后|例如|比如|据悉|据了解|据报道|近日|目前|随后|此前|对此|另一方面|而且|其中)[，,]"
-)
+_DISCOURSE_OPENER = re.compile("^({})[，,]".format("|".join(CONNECTIVES + (
+    "需要注意的是", "实际上", "同时", "总之", "总的来说", "首先", "其次", "最后", "例如", "比如",
+    "据报道", "近日", "目前", "随后", "此前", "对此", "另一方面", "其中",
+))))
 PULL_QUOTE_MIN_OVERLAP = 6
 
 
