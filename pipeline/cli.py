@@ -1,14 +1,16 @@
 """``python -m pipeline``: run, inspect and measure the pipeline.
 
-Subcommands that measure (``eval <stage>``, ``bench``) print a table and then, with
-``--json``, one JSON object on the last line. ``eval <stage>`` dispatches to
+Subcommands that measure (``eval <stage>``, ``bench``) print a table; with ``--json`` the
+table goes to stderr and stdout holds exactly one JSON object (so ``… --json | jq`` works and
+the last line of the combined output is still that object). ``eval <stage>`` dispatches to
 ``pipeline.evaluate.<stage>.main(argv)`` so each stage keeps its scorer beside its peers.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import importlib
+import io
 import sys
 
 EVAL_STAGES = ("segment", "ner", "stance", "summary")
@@ -23,7 +25,23 @@ def _cmd_eval(argv: list[str]) -> int:
         print(f"error: unknown stage {stage!r}; choose one of {', '.join(EVAL_STAGES)}", file=sys.stderr)
         return 2
     module = importlib.import_module(f"pipeline.evaluate.{stage}")
-    return int(module.main(rest) or 0)
+    return _json_on_stdout_only(module.main, rest)
+
+
+def _json_on_stdout_only(command, argv: list[str]) -> int:
+    """Run a measuring command; with ``--json`` its table goes to stderr and only its last
+    line (the JSON object) to stdout."""
+    if "--json" not in argv:
+        return int(command(argv) or 0)
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            code = int(command(argv) or 0)
+    finally:
+        lines = buffer.getvalue().rstrip("\n").split("\n")
+        sys.stderr.write("".join(line + "\n" for line in lines[:-1]))
+        sys.stdout.write(lines[-1] + "\n" if lines[-1] else "")
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "bench":
         from pipeline.evaluate.bench import main as bench
 
-        return bench(argv[1:])
+        return _json_on_stdout_only(bench, argv[1:])
     from pipeline import commands  # the inspection and run commands
 
     return commands.main(argv)

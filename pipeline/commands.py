@@ -42,10 +42,11 @@ def cmd_ls(args) -> int:
         {"id": r["id"], "title": r["meta"].get("title", ""), "source": r["meta"].get("source_file", ""), "chars": len(r["text"])}
         for r in _records(Path(args.outputs))
     ]
-    for row in rows:
-        print(f"{row['id']:<32} {row['chars']:>6}  {row['title'][:40]}  ({row['source']})")
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for row in rows:
+        print(f"{row['id']:<32} {row['chars']:>6}  {row['title'][:40]}  ({row['source']})")
     return 0
 
 
@@ -57,10 +58,13 @@ def cmd_show(args) -> int:
         hint = f"; did you mean {', '.join(close)}?" if close else "; list them with `python -m pipeline ls`"
         print(f"error: no document {args.doc_id!r}{hint}", file=sys.stderr)
         return 1
-    if args.layer:
-        record = {k: v for k, v in record.items() if k in set(args.layer) | {"id"}}
+    unknown = sorted(set(args.layer or ()) - set(record))
+    if unknown:
+        print(f"error: {args.doc_id} has no layer {', '.join(unknown)}; its layers: {', '.join(sorted(set(record) - {'id'}))}", file=sys.stderr)
+        return 1
     if args.json:
-        print(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        shown = {k: v for k, v in record.items() if k in set(args.layer) | {"id"}} if args.layer else record
+        print(json.dumps(shown, ensure_ascii=False, sort_keys=True))
         return 0
     from pipeline.views.show import render
 
@@ -76,23 +80,26 @@ def cmd_stages(args) -> int:
 
     config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text(encoding="utf-8")) or {}
     rows = table(config)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
     for row in rows:
         print(f"{row['name']:<10} {row['component']:<28} requires {','.join(row['requires']) or '-':<24} "
               f"assigns {','.join(row['assigns'])}")
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
     return 0
 
 
 def cmd_artifacts(args) -> int:
     from pipeline.running.versions import list_versions
 
-    rows = list_versions(Path(args.outputs) / "versions")
+    order = {stage: k for k, stage in enumerate(STAGE_NAMES)}  # pipeline order, not alphabetical
+    rows = sorted(list_versions(Path(args.outputs) / "versions"), key=lambda r: (order.get(r["stage"], len(order)), r["modified"], r["version"]))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
     for row in rows:
         mark = "*" if row["latest"] else " "
         print(f"{mark} {row['stage']:<10} {row['version']}  {row['method'] or '':<28} docs={row['docs']}")
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
     return 0
 
 
@@ -107,10 +114,11 @@ def cmd_audit(args) -> int:
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    for key, value in counts.items():
-        print(f"{key:<12} {value}")
     if args.json:
         print(json.dumps(counts, sort_keys=True))
+        return 0
+    for key, value in counts.items():
+        print(f"{key:<12} {value}")
     return 0
 
 
@@ -122,9 +130,10 @@ def cmd_diff(args) -> int:
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    render(result)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
+        return 0
+    render(result)
     return 0
 
 
@@ -156,27 +165,86 @@ def _snakemake_running_here() -> bool:
     return False
 
 
-def cmd_run(extra: list[str]) -> int:
+RUN_USAGE = """usage: python -m pipeline run [KEY=VALUE ...] [--verbose] [snakemake options ...]
+
+Run the workflow (snakemake --cores 2) with a progress display and one summary line.
+Snakemake's own log goes to <outputs>/logs/snakemake.log; --verbose shows it here instead.
+
+options:
+  KEY=VALUE      a config setting for this run (also accepted after --config), e.g.
+                   inputs='["/data/batch1"]' outputs=out_batch1 shards=8
+  --verbose      show Snakemake's log as it runs
+  -h, --help     this help; `snakemake --help` lists Snakemake's own options
+
+config keys (workflow/schemas/config.schema.json; defaults in brackets):
+"""
+
+
+def _run_help() -> str:
+    from pipeline.config import schema
+
+    lines = []
+    for key, prop in schema()["properties"].items():
+        if prop.get("type") == "object":
+            lines.append(f"  {key}.*  {prop.get('description', '')}")
+            for sub, subprop in prop["properties"].items():
+                lines.append(f"    {key}.{sub} [{json.dumps(subprop.get('default'), ensure_ascii=False)}]  {subprop.get('description', '')}")
+        else:
+            lines.append(f"  {key} [{json.dumps(prop.get('default'), ensure_ascii=False)}]  {prop.get('description', '')}")
+    return RUN_USAGE + "\n".join(lines)
+
+
+def cmd_run(argv: list[str]) -> int:
     """Run the workflow with a per-stage progress display and a closing summary line.
 
     A run that was killed leaves Snakemake's lock behind; when no Snakemake process is
     working here any more, the lock is stale and is removed before starting again
     (incomplete outputs are then re-made: ``rerun-incomplete`` in the workflow profile).
     """
+    import yaml
+
+    from pipeline.paths import ConfigError
     from pipeline.running.progress import run_with_progress
+    from pipeline.running.workflow import check_output_root
+
+    if "-h" in argv or "--help" in argv:
+        print(_run_help())
+        return 0
+    verbose = "--verbose" in argv
+    settings = [arg for arg in argv if "=" in arg and not arg.startswith("-")]
+    passthrough = [arg for arg in argv if arg not in settings and arg not in ("--verbose", "--config")]
+    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text(encoding="utf-8")) or {}
+    sections: dict[str, dict] = {}  # stance.threshold=0.8 → stance={"threshold": 0.8} for Snakemake
+    for setting in settings:
+        key, _, value = setting.partition("=")
+        section, dot, sub = key.partition(".")
+        if dot:
+            sections.setdefault(section, {})[sub] = yaml.safe_load(value)
+        else:
+            config[key] = yaml.safe_load(value)
+    for section, values in sections.items():
+        config[section] = {**(config.get(section) or {}), **values}
+    try:
+        check_output_root(config, REPO_ROOT)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
     locks = REPO_ROOT / ".snakemake" / "locks"
     if locks.exists() and any(locks.iterdir()) and not _snakemake_running_here():
         print("pipeline: removing the stale lock of a run that was killed", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "snakemake", "--unlock"], cwd=REPO_ROOT, capture_output=True)
 
-    outputs = "outputs"
-    for arg in extra:  # `--config outputs=X` moves the output folder
-        if arg.startswith("outputs="):
-            outputs = arg.split("=", 1)[1]
-    cores = [] if "--cores" in extra or "-c" in extra else ["--cores", "2"]
-    command = [sys.executable, "-m", "snakemake", *cores, *extra]
-    return run_with_progress(command, REPO_ROOT / outputs, REPO_ROOT)
+    outputs = REPO_ROOT / config["outputs"]
+    overrides = []
+    if settings:  # the run's settings laid over config/config.yaml (Snakemake merges config files)
+        overrides = outputs / "logs" / "run-config.yaml"
+        overrides.parent.mkdir(parents=True, exist_ok=True)
+        overrides.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        overrides = ["--configfile", str(overrides)]
+    cores = [] if "--cores" in passthrough or "-c" in passthrough else ["--cores", "2"]
+    command = [sys.executable, "-m", "snakemake", *cores, *passthrough, *overrides]
+    return run_with_progress(command, outputs, REPO_ROOT, None if verbose else outputs / "logs" / "snakemake.log")
 
 
 def cmd_stage(argv: list[str]) -> int:

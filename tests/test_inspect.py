@@ -126,3 +126,30 @@ def test_snakemake_report_captions_every_stage(seed_run):
     for stage in ("clean", "segment", "ner", "stance", "summarize"):
         caption = (seed_run / "workflow" / "report" / f"{stage}.rst").read_text(encoding="utf-8").strip()
         assert caption[:30] in report, stage
+
+
+def test_show_every_layer_by_name(seed_run):
+    record = json.loads(pipeline_cli(seed_run, "show", "000_43a1417fc8ec1a8e", "--json").stdout)
+    for layer in sorted(set(record) - {"id"}):
+        result = pipeline_cli(seed_run, "show", "000_43a1417fc8ec1a8e", "--layer", layer)
+        assert result.stdout.strip(), layer
+    assert pipeline_cli(seed_run, "show", "000_43a1417fc8ec1a8e", "--layer", "nope", ok=False).returncode == 1
+
+
+def test_conll_export_is_well_formed(seed_run):
+    pipeline_cli(seed_run, "export", "--format", "conll")
+    for line in (seed_run / "outputs" / "export" / "docs.conll").read_text(encoding="utf-8").split("\n"):
+        assert line == "" or line.startswith("# doc_id = ") or (len(line.split("\t")) == 3 and line.split("\t")[1].strip()), repr(line)
+
+
+@pytest.mark.parametrize("command", [["ls"], ["artifacts"], ["stages"], ["audit"], ["show", "000_43a1417fc8ec1a8e"]])
+def test_json_flag_prints_one_json_document_and_nothing_else(seed_run, command):
+    out = pipeline_cli(seed_run, *command, "--json").stdout
+    json.loads(out)  # the whole of stdout is one JSON document
+
+
+def test_artifacts_are_listed_in_pipeline_order(seed_run):
+    rows = json.loads(pipeline_cli(seed_run, "artifacts", "--json").stdout)
+    stages = [row["stage"] for row in rows]
+    order = ["clean", "segment", "ner", "stance", "summarize"]
+    assert sorted(stages, key=order.index) == stages

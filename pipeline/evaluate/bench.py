@@ -71,6 +71,24 @@ def jieba_seconds(texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def clean_seconds(texts: list[str], megabytes: int, scratch: Path) -> float:
+    """Seconds the clean component takes on one plain-text file of about ``megabytes`` MB of
+    news (the corpus's texts, one paragraph each): cleaning must stay linear in a file."""
+    from pipeline.components.clean.ingest import ingest
+
+    chosen, size = [], 0
+    for text in texts * (1 + megabytes * 1_000_000 // max(1, sum(len(t.encode()) for t in texts))):
+        if size >= megabytes * 1_000_000:
+            break
+        chosen.append(text)
+        size += len(text.encode("utf-8")) + 2
+    path = scratch / f"one-{megabytes}mb.txt"
+    path.write_text("\n\n".join(chosen), encoding="utf-8")
+    started = time.perf_counter()
+    ingest([str(path)], {})
+    return round(time.perf_counter() - started, 2)
+
+
 def run(corpus: Path, scratch: Path, cores: int) -> dict:
     lines = corpus.read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines if line.strip()]
@@ -88,7 +106,7 @@ def run(corpus: Path, scratch: Path, cores: int) -> dict:
     snakemake([inputs.as_posix()], fresh, cores)
     identical = artifact_hashes(Path(first)) == artifact_hashes(Path(fresh))
 
-    per_stage = {stage: round(sum(r["s"] for r in stats if r["rule"] == rule), 2) for stage, rule in zip(STAGE_NAMES, STAGE_NAMES)}
+    per_stage = {stage: round(sum(r["s"] for r in stats if r["rule"] == stage), 2) for stage in STAGE_NAMES}
     chars = sum(len(text) for text in texts[:-HELD_BACK])
     return {
         "docs": len(texts) - HELD_BACK,
@@ -101,6 +119,8 @@ def run(corpus: Path, scratch: Path, cores: int) -> dict:
         "peak_rss_mb": round(max(r["max_rss"] for r in stats), 1),
         "per_stage_s": per_stage,
         "jieba_seg_s": round(jieba_seconds(texts[:-HELD_BACK]), 2),
+        "clean_1mb_s": clean_seconds(texts, 1, scratch),
+        "clean_4mb_s": clean_seconds(texts, 4, scratch),
     }
 
 

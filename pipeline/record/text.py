@@ -131,5 +131,27 @@ def split_sentences(text: str) -> list[list[int]]:
         while e > b and text[e - 1].isspace():
             e -= 1
         if e > b:
-            result.append([b, e])
+            result.extend(_bounded(text, b, e))
     return result
+
+
+MAX_SENTENCE_CHARS = 4000  # longer "sentences" (lists, run-on text, no punctuation) are cut
+
+
+def _bounded(text: str, begin: int, end: int) -> list[list[int]]:
+    """``[begin, end]`` in pieces of at most MAX_SENTENCE_CHARS, each cut after the last clause
+    mark or space in its final quarter when there is one: every later stage scans a sentence
+    (or a window of it) per cue, verb or token, so a bounded sentence keeps them linear."""
+    pieces = []
+    while end - begin > MAX_SENTENCE_CHARS:
+        limit = begin + MAX_SENTENCE_CHARS
+        floor = limit - MAX_SENTENCE_CHARS // 4
+        cut = max(text.rfind(mark, floor, limit) for mark in "，,；;、： ")
+        cut = cut + 1 if cut >= floor else limit
+        pieces.append([begin, cut])
+        begin = cut
+        while begin < end and text[begin].isspace():
+            begin += 1
+    if end > begin:
+        pieces.append([begin, end])
+    return pieces

@@ -20,8 +20,6 @@ from rich.table import Table
 from pipeline.stages import STAGE_NAMES
 
 
-
-
 def _json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -67,11 +65,17 @@ def summary_line(state: dict, wall: float) -> str:
     return f"documents: {state['total']}, quarantined: {state['quarantined']}, wall: {wall:.1f}s, time per stage: {per_stage}"
 
 
-def run_with_progress(command: list[str], out: Path, cwd: Path) -> int:
-    """Run Snakemake, showing per-stage progress on a terminal, then one summary line."""
+def run_with_progress(command: list[str], out: Path, cwd: Path, log: Path | None = None) -> int:
+    """Run Snakemake, showing per-stage progress on a terminal, then one summary line.
+    ``log``: where Snakemake's own output goes (None: to this terminal, ``--verbose``)."""
     console = Console(stderr=True)
     started = time.time()
-    process = subprocess.Popen(command, cwd=cwd)
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "wb") as handle:
+            process = subprocess.Popen(command, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT)
+    else:
+        process = subprocess.Popen(command, cwd=cwd)
     if console.is_terminal:
         with Live(table(snapshot(out, started), 0), console=console, refresh_per_second=2) as live:
             while process.poll() is None:
@@ -80,4 +84,7 @@ def run_with_progress(command: list[str], out: Path, cwd: Path) -> int:
             live.update(table(snapshot(out, started), time.time() - started))
     code = process.wait()
     print(summary_line(snapshot(out, started), time.time() - started), file=sys.stderr)
+    if code and log is not None:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        print("\n".join(lines[-20:]) + f"\npipeline: the workflow failed; Snakemake's log: {log}", file=sys.stderr)
     return code

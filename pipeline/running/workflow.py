@@ -11,13 +11,31 @@ import json
 import threading
 from pathlib import Path
 
+from pipeline.paths import ConfigError
 from pipeline.running.versions import code_closure
 from pipeline.stages import stage_modules
 from pipeline.components.clean.readers import find_inputs
 
 
+def check_output_root(config: dict, basedir: str | Path) -> None:
+    """Refuse, before any work, an ``outputs`` that is a file or lies inside an input folder
+    (the run would read its own logs and records as new input)."""
+    base = Path(basedir)
+    out = (base / config["outputs"]).resolve()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"outputs: {config['outputs']} is a file, not a folder; give a folder for the results")
+    for entry in config["inputs"]:
+        folder = (base / entry).resolve()
+        if folder.is_dir() and (out == folder or folder in out.parents):
+            raise ConfigError(
+                f"outputs: {config['outputs']} lies inside the input folder {entry}, so a run would read its own "
+                "outputs as input; put the outputs folder elsewhere (--config outputs=…)"
+            )
+
+
 class WorkflowLayout:
     def __init__(self, config: dict, basedir: str):
+        check_output_root(config, basedir)
         self.config = config
         self.basedir = Path(basedir)
         self.out = config["outputs"]
@@ -50,8 +68,9 @@ class WorkflowLayout:
         return sorted(p.relative_to(self.basedir).as_posix() for p in folder.rglob("*") if p.is_file() and p.suffix != ".md")
 
     def raw_files(self) -> list[str]:
-        """Input files that exist (broken links are quarantined by the clean stage, not missing)."""
-        return [p.as_posix() for p in find_inputs(self.config["inputs"]) if p.exists()]
+        """Regular input files (broken links, FIFOs and devices are quarantined by the clean
+        stage; as rule inputs Snakemake would open them to checksum them)."""
+        return [p.as_posix() for p in find_inputs(self.config["inputs"]) if p.is_file()]
 
 
 def after_clean(checkpoints, suffix: str = ".jsonl"):

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from pipeline.stages import FINAL_STAGE, STAGE_NAMES
-from pipeline.components.clean.readers import decode
+from pipeline.components.clean.readers import decode, jsonl_lines
 from pipeline.record.codec import read_jsonl
 from pipeline.running.caches import read_reduced
 from pipeline.running.files import write_jsonl
@@ -27,10 +27,10 @@ def source_records(path: str, file_rejected: bool) -> list[int | None]:
     if file_rejected or not path.lower().endswith(".jsonl"):
         return [None]
     try:
-        text, _ = decode(Path(path).read_bytes())
+        text, _ = decode(Path(path).read_bytes())  # clean read it within max_file_mb, else file_rejected
     except (OSError, ValueError):
         return [None]
-    return [number for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return [number for number, line in enumerate(jsonl_lines(text), 1) if line.strip()] or [None]
 
 
 def build_ledger(out_dir: str | Path) -> tuple[list[dict], dict]:

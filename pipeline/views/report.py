@@ -59,9 +59,12 @@ def page(title: str, body: str) -> str:
 
 
 def doc_filename(doc_id: str) -> str:
-    """A file name safe on every system for any document id."""
+    """A file name safe on every system, and unique per document id: the readable part is
+    cut and stripped of unsafe characters (a/b, a.b and a_b all read a_b), so a hash of the
+    whole id follows it."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in doc_id)
-    return f"{safe[:80]}.html"
+    digest = hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:10]
+    return f"{safe[:60]}-{digest}.html"
 
 
 def _sentence_html(record: dict, begin: int, end: int) -> str:

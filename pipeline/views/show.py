@@ -3,6 +3,8 @@ AI-risk sentences coloured by stance, the summary, and the cleaning repairs."""
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -23,9 +25,14 @@ def highlighted_text(record: dict) -> Text:
     return text
 
 
+RENDERED = ("meta", "text", "tok", "ner", "entities", "stance", "summary", "repairs")
+
+
 def render(record: dict, layers: list[str] | None = None, console: Console | None = None) -> None:
+    """Show the record's ``layers`` (default: all that have a view); a layer without one of
+    its own (sentences, offsets) is shown as its JSON."""
     console = console or Console()
-    wanted = set(layers or ["meta", "text", "tok", "ner", "entities", "stance", "summary", "repairs"])
+    wanted = set(layers or RENDERED)
     meta = record.get("meta", {})
     console.rule(f"[bold]{record['id']}[/]  {meta.get('title', '')}")
     if "meta" in wanted and meta:
@@ -55,3 +62,6 @@ def render(record: dict, layers: list[str] | None = None, console: Console | Non
         for repair in record["repairs"]:
             detail = repair.get("text") or f"{repair.get('end_of', '')} ⟶ {repair.get('start_of', repair.get('pull_quote', ''))}"
             console.print(f"  [dim]{repair['action']:<9} {repair['reason']}:[/] {str(detail)[:70]}")
+    for layer in sorted(wanted - set(RENDERED)):
+        if layer in record:
+            console.print(f"[bold]{layer}[/]", Text(json.dumps(record[layer], ensure_ascii=False)[:2000]))

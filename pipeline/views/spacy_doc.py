@@ -126,13 +126,18 @@ def from_docbin(data: bytes) -> list[Doc]:
 
 def to_conll(docs: list[Doc]) -> str:
     """One token per line: index, word, BIO entity tag; a blank line after each sentence;
-    ``# doc_id`` before each document."""
+    ``# doc_id = …`` before each document. Whitespace tokens (line breaks between paragraphs)
+    are not words and are left out, and the id is written on one line, so every line is
+    well-formed."""
     lines = []
     for doc in docs:
-        lines.append(f"# doc_id = {doc._.doc_id}")
+        doc_id = re.sub(r"\s+", "_", str(doc._.doc_id))
+        lines.append(f"# doc_id = {doc_id}")
         for sentence in doc.sents:
-            for number, token in enumerate(sentence, 1):
+            words = [token for token in sentence if not token.is_space]
+            for number, token in enumerate(words, 1):
                 tag = f"{token.ent_iob_}-{token.ent_type_}" if token.ent_type_ else "O"
                 lines.append(f"{number}\t{token.text}\t{tag}")
-            lines.append("")
+            if words:
+                lines.append("")
     return "\n".join(lines) + "\n"

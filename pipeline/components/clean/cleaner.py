@@ -55,6 +55,7 @@ _DISCOURSE_OPENER = re.compile("^({})[，,]".format("|".join(CONNECTIVES + (
     "据报道", "近日", "目前", "随后", "此前", "对此", "另一方面", "其中",
 ))))
 PULL_QUOTE_MIN_OVERLAP = 6
+PULL_QUOTE_WINDOW = 100  # paragraphs before and after a pull quote searched for the text it repeats
 
 
 @dataclass
@@ -312,12 +313,14 @@ def _repair_layout(article: Article, lm: CharTrigramLM) -> None:
             paragraph = Paragraph(paragraph.body + paragraphs[i].body, paragraph.line, paragraph.gap_before, paragraph.kind)
         merged.append(paragraph)
 
-    # Pull quotes: a short paragraph whose words appear again in the body.
+    # Pull quotes: a short paragraph whose words appear again in the body nearby (a window of
+    # paragraphs, so a long file costs linear time, not paragraphs × text).
     kept: list[Paragraph] = []
-    for paragraph in merged:
+    for position, paragraph in enumerate(merged):
         core = _core(paragraph.text)
+        nearby = merged[max(0, position - PULL_QUOTE_WINDOW) : position + PULL_QUOTE_WINDOW + 1]
         if paragraph.kind == "body" and len(paragraph.text) <= 120 and len(core) >= PULL_QUOTE_MIN_OVERLAP and any(
-            core in other.text for other in merged if other is not paragraph and other.kind == "body"
+            core in other.text for other in nearby if other is not paragraph and other.kind == "body"
         ):
             article.repairs.append({"action": "drop", "reason": "pull quote repeating body text", "text": paragraph.text, "line": paragraph.line})
             continue
@@ -365,15 +368,17 @@ def chinese_ratio(text: str) -> float:
 def _assemble(article: Article, raw: str, html: bool = False) -> Tracked:
     """Paragraphs joined by line breaks, each break mapped to what broke the line in the
     source: the raw line break before the next paragraph, or in HTML the tag."""
-    result = Tracked("", [])
+    texts: list[str] = []
+    index: list[int] = []  # built in one pass: adding Tracked strings one by one is quadratic
     breaks = "\n\r<" if html else "\n\r"
     for number, paragraph in enumerate(article.paragraphs):
         if number:
             first = max(paragraph.body.index[0] if paragraph.body.index else 0, 0)
-            source = max(raw.rfind(char, 0, first) for char in breaks)
-            result = result + Tracked("\n", [source])
-        result = result + paragraph.body
-    return Tracked(to_halfwidth(result.text), result.index)
+            texts.append("\n")
+            index.append(max(raw.rfind(char, 0, first) for char in breaks))
+        texts.append(paragraph.body.text)
+        index.extend(paragraph.body.index)
+    return Tracked(to_halfwidth("".join(texts)), index)
 
 
 def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.components.clean.charlm import CharTrigramLM, LazyLM
 from pipeline.components.clean.cleaner import chinese_ratio, clean_unit
-from pipeline.components.clean.readers import find_inputs, Quarantined, read_units, Unit
+from pipeline.components.clean.readers import document_id, find_inputs, input_roots, Quarantined, read_units, Unit
 from pipeline.config import with_defaults
 
 VERSION = "zh.clean.rules.v1"
@@ -179,9 +179,10 @@ def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, c
     duplicates = DuplicateFinder(settings["near_duplicate_jaccard"], samples, ratios, history)
     batch.duplicate_log = duplicates.log
     seen_ids: dict[str, str] = {}
+    roots = input_roots(inputs)
     for path in find_inputs(inputs):
         batch.files.append(path.as_posix())
-        units, rejected = read_units(path, settings["max_file_mb"])
+        units, rejected = read_units(path, settings["max_file_mb"], document_id(path, roots))
         batch.quarantined.extend(q.to_dict() for q in rejected)
         for unit in units:
             batch.units += 1

@@ -11,7 +11,9 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +29,8 @@ QUARANTINE_REASONS = {
     "not_chinese": "too few Chinese characters after cleaning (min_chinese_ratio)",
     "unsupported_type": "the file suffix is not .txt, .md, .html, .htm or .jsonl",
     "unreadable": "the file cannot be opened (permissions, broken link)",
-    "malformed_json": "a JSON-lines line that is not a JSON object",
+    "not_a_file": "a FIFO, device, socket or folder link among the inputs: refused without opening it",
+    "malformed_json": "a JSON-lines line that is not a JSON object (or nests too deeply, or escapes a lone surrogate)",
     "missing_text": "a JSON-lines object without a 'text' field",
     "bad_field_type": "a JSON-lines field that is not a string",
     "duplicate_id": "another document already has this id",
@@ -141,12 +144,14 @@ def _control_ratio(text: str) -> float:
 
 
 def find_inputs(paths: list[str]) -> list[Path]:
-    """Every file under the given files/folders, recursively, in a stable order."""
+    """Every entry under the given files/folders that is not a folder (regular files, links,
+    FIFOs, devices: the non-regular ones are quarantined by :func:`read_units` unopened),
+    recursively, in a stable order."""
     found: list[Path] = []
     for entry in paths:
         path = Path(entry)
         if path.is_dir():
-            found.extend(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
+            found.extend(p for p in path.rglob("*") if p.is_symlink() or not p.is_dir())
         elif path.exists() or path.is_symlink():
             found.append(path)
         else:
@@ -154,17 +159,56 @@ def find_inputs(paths: list[str]) -> list[Path]:
     return sorted(set(found), key=lambda p: p.as_posix())
 
 
-def read_units(path: Path, max_file_mb: float) -> tuple[list[Unit], list[Quarantined]]:
-    """Read one input file into units, or quarantine records saying why not."""
+def input_roots(paths: list[str]) -> list[Path]:
+    """The folders ids are taken relative to: each input folder, or a file's own folder."""
+    return [Path(entry) if Path(entry).is_dir() else Path(entry).parent for entry in paths]
+
+
+def document_id(path: Path, roots: list[Path]) -> str:
+    """An input file's id: its path relative to its input root, without the suffix
+    (``2022-10-01/index``), so files of the same name in different folders never collide."""
+    for root in sorted(roots, key=lambda r: -len(r.parts)):  # the deepest root that holds it
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            continue
+        return relative.with_suffix("").as_posix() if relative.suffix else relative.as_posix()
+    return path.stem
+
+
+def read_bounded(path: Path, max_file_mb: float) -> bytes | None:
+    """The file's bytes, or None when it is over ``max_file_mb`` (read no further than that,
+    whatever ``stat`` said: a link to /dev/zero or a growing file cannot run without bound)."""
+    limit = int(max_file_mb * 1024 * 1024)
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSON-lines text: cut at \\n only (``str.splitlines`` would also cut at
+    U+2028 and other separators that may stand inside a JSON string)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def read_units(path: Path, max_file_mb: float, doc_id: str | None = None) -> tuple[list[Unit], list[Quarantined]]:
+    """Read one input file into units, or quarantine records saying why not. ``doc_id``: the
+    file's id (:func:`document_id`; default its stem)."""
     name = path.as_posix()
+    doc_id = doc_id or path.stem
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         return [], [Quarantined(name, "unsupported_type", f"suffix {path.suffix or '(none)'!r}")]
     try:
-        size = path.stat().st_size
+        mode = os.stat(path).st_mode  # follows links: a link to a FIFO or /dev/zero is not a file
+        if not stat.S_ISREG(mode):
+            return [], [Quarantined(name, "not_a_file", f"a {_file_kind(mode)}, not a regular file")]
+        size = os.stat(path).st_size
         if size > max_file_mb * 1024 * 1024:
             return [], [Quarantined(name, "too_large", f"{size} bytes > max_file_mb={max_file_mb}")]
-        data = path.read_bytes()
+        data = read_bounded(path, max_file_mb)
+        if data is None:
+            return [], [Quarantined(name, "too_large", f"more than max_file_mb={max_file_mb} read (the file grew)")]
     except OSError as error:
         return [], [Quarantined(name, "unreadable", error.strerror or str(error))]
     if not data:
@@ -175,16 +219,43 @@ def read_units(path: Path, max_file_mb: float) -> tuple[list[Unit], list[Quarant
         reason, detail = error.args
         return [], [Quarantined(name, reason, detail)]
     if kind == "jsonl":
-        return _jsonl_units(path, text, encoding)
+        return _jsonl_units(path, text, encoding, doc_id)
     if not text.strip():
         return [], [Quarantined(name, "whitespace_only", f"{len(text)} whitespace characters")]
-    return [Unit(id=path.stem, text=text, source_file=name, encoding=encoding, format=kind)], []
+    return [Unit(id=doc_id, text=text, source_file=name, encoding=encoding, format=kind)], []
 
 
-def _jsonl_units(path: Path, text: str, encoding: str) -> tuple[list[Unit], list[Quarantined]]:
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder")):
+        if test(mode):
+            return kind
+    return "special file"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value) -> bool:
+    """A string (anywhere in a parsed JSON value) holding an escaped lone surrogate, which
+    no UTF-8 writer can encode."""
+    if isinstance(value, str):
+        return bool(_SURROGATE.search(value))
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+def _jsonl_units(path: Path, text: str, encoding: str, stem: str | None = None) -> tuple[list[Unit], list[Quarantined]]:
     units, rejected = [], []
     name = path.as_posix()
-    for number, line in enumerate(text.splitlines(), 1):
+    stem = stem or path.stem
+    lines = jsonl_lines(text)
+    if not any(line.strip() for line in lines):  # blank, or only a BOM: still one ledger row
+        return [], [Quarantined(name, "whitespace_only" if text else "empty", "no JSON line in the file")]
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -192,10 +263,21 @@ def _jsonl_units(path: Path, text: str, encoding: str) -> tuple[list[Unit], list
         except json.JSONDecodeError as error:
             rejected.append(Quarantined(name, "malformed_json", error.msg, number))
             continue
+        except RecursionError:
+            rejected.append(Quarantined(name, "malformed_json", "nested too deeply", number))
+            continue
+        try:
+            surrogate = _lone_surrogate(obj)
+        except RecursionError:
+            rejected.append(Quarantined(name, "malformed_json", "nested too deeply", number))
+            continue
+        if surrogate:
+            rejected.append(Quarantined(name, "malformed_json", "a string escapes a lone surrogate (\\ud800-\\udfff)", number))
+            continue
         if not isinstance(obj, dict):
             rejected.append(Quarantined(name, "malformed_json", f"a {type(obj).__name__}, not an object", number))
             continue
-        doc_id = obj.get("id", f"{path.stem}-L{number}")
+        doc_id = obj.get("id", f"{stem}-L{number}")
         if "text" not in obj:
             rejected.append(Quarantined(name, "missing_text", "no 'text' field", number, str(doc_id)))
             continue
