@@ -1,7 +1,8 @@
 """Our stages inside spaCy: ``pipeline.nlp()`` is a ``spacy.Language`` for Chinese whose
 tokenizer is our segmenter and whose pipes are our NER, stance and summary components,
-registered as spaCy factories (``zhnlp_ner``, ``zhnlp_stance``, ``zhnlp_summarize``; also
-declared as ``spacy_factories`` entry points in ``pyproject.toml``)::
+registered as spaCy factories (``zhnlp_ner``, ``zhnlp_stance``, ``zhnlp_summarize``, in
+:mod:`pipeline.views.spacy_factories`, also declared as ``spacy_factories`` entry points in
+``pyproject.toml``)::
 
     >>> import pipeline
     >>> doc = pipeline.nlp()("马斯克警告说，人工智能比核武器更危险。")
@@ -22,15 +23,13 @@ import hashlib
 from pipeline.api import component, workflow_config
 from pipeline.record.text import split_sentences
 from pipeline.views.spacy_doc import record_to_doc, spacy
+from pipeline.views.spacy_factories import PIPES
 
 from spacy.language import Language  # noqa: E402  (spacy_doc imported spaCy without torch)
 from spacy.tokens import Doc  # noqa: E402
 
 if not Doc.has_extension("record"):
     Doc.set_extension("record", default=None)
-
-PIPES = ("ner", "stance", "summarize")
-
 
 class SegmenterTokenizer:
     """Our segment component as spaCy's tokenizer: text → record with ``tok`` → Doc."""
@@ -61,28 +60,6 @@ def _to_doc(record: dict, vocab) -> Doc:
     doc = record_to_doc(record, vocab)
     doc._.record = record
     return doc
-
-
-def _factory(stage: str):
-    def make(nlp: Language, name: str, config: dict):
-        return RecordPipe(stage, workflow_config({stage: config})[stage])
-
-    make.__name__ = f"make_{stage}"
-    return make
-
-
-make_ner, make_stance, make_summarize = (_factory(stage) for stage in PIPES)
-# What each pipe sets on the Doc (spaCy's analyze_pipes reads these).
-_ASSIGNS = {
-    "ner": ["doc.ents", "doc._.record"],
-    "stance": ["doc.spans", "doc._.stance_profile", "span._.stance", "span._.score", "span._.holder"],
-    "summarize": ["doc.spans", "doc._.summary"],
-}
-_REQUIRES = {"ner": ["doc._.record"], "stance": ["doc.ents", "doc._.record"], "summarize": ["doc._.record"]}
-for _stage, _make in zip(PIPES, (make_ner, make_stance, make_summarize)):
-    if f"zhnlp_{_stage}" not in Language.factories:
-        Language.factory(f"zhnlp_{_stage}", default_config={"config": {}},
-                         assigns=_ASSIGNS[_stage], requires=_REQUIRES[_stage])(_make)
 
 
 def nlp(config: dict | None = None) -> Language:
