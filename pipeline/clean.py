@@ -471,12 +471,15 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
     meta.update(unit.meta)
     raw = unit.text
     repairs: list[dict] = []
-    if unit.format == "html":
+    if unit.format in ("html", "text"):
+        from pipeline.components.clean.page_roles import apply_page_roles
         from pipeline.html import html_to_tracked
 
-        tracked = html_to_tracked(raw, meta)
+        tracked = html_to_tracked(raw, meta) if unit.format == "html" else Tracked(raw, list(range(len(raw))))
+        # Page structure: title and bylines to meta, furniture out, before the rules run.
+        tracked = apply_page_roles(tracked, meta, repairs, keep_title="title" in unit.meta)
         paragraphs = read_paragraphs(tracked.text, meta, repairs)
-        for paragraph in paragraphs:  # indices into the HTML source, not the extracted text
+        for paragraph in paragraphs:  # indices into the raw source, not the extracted text
             paragraph.body = Tracked(paragraph.body.text, [tracked.index[i] if i >= 0 else -1 for i in paragraph.body.index])
     else:
         paragraphs = read_paragraphs(raw, meta, repairs)

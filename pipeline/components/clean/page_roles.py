@@ -1,0 +1,378 @@
+"""Page structure: give every line of a page a role (title, meta, furniture, body).
+
+Scraped pages carry a headline, bylines and datelines, and page furniture (navigation,
+share buttons, notices, related links, captions, counters, spam) around the article. A
+linear-chain CRF over the page's non-blank lines (``pipeline.train.page_roles`` trains it
+from ``train_docs.jsonl``) labels each line from generic features of the line and its
+neighbours: length, end punctuation, script shares, position, date/time shapes,
+separators, and the characters at its start and end (so the vocabulary of furniture
+such as 分享 or 阅读 is learnt from the training pages, not listed here).
+
+``predict_roles`` labels lines; ``split_page`` turns lines and roles into what cleaning
+keeps (body), what goes to ``meta`` (title, author, date, source) and what is dropped,
+with the reason for ``repairs``. Dropping body text is worse than keeping clutter, so a
+line is taken out of the body only when the model's marginal probability that it is body
+stays under ``config["body_floor"]`` (chosen by cross-validation).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.stance import normalise
+
+ROLES = ("title", "meta", "furniture", "body")
+DEFAULT_MODEL = Path(__file__).resolve().parents[3] / "models" / "page_roles"
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+_DIGIT = re.compile(r"[0-9０-９]")
+_DATE = re.compile(r"(19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_SHORT_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}[-/]\d{1,2}\b")
+_TIME = re.compile(r"\b\d{1,2}:\d\d(:\d\d)?\b")
+_URL = re.compile(r"https?://|www\.|\.(com|cn|net|org)\b", re.I)
+_SPACE_RUN = re.compile(r"\s+")
+_FIELD = re.compile(r"^\s*[\u4e00-\u9fff]{1,6}\s*[:：]")  # 来源： / 作者： style label
+_SEPARATORS = "|｜丨/·•>»›-_—"
+_SENTENCE_END = "。！？!?…"
+_CLOSERS = "”’」』）)】》\"'"
+
+
+def _bucket(value: float, edges: tuple[float, ...]) -> int:
+    return sum(value >= edge for edge in edges)
+
+
+def _end_class(text: str) -> str:
+    stripped = text.rstrip(_CLOSERS + " ")
+    if not stripped:
+        return "none"
+    last = stripped[-1]
+    if last in _SENTENCE_END:
+        return "sent"
+    if last in "，,、；;：:":
+        return "comma"
+    if last.isdigit():
+        return "digit"
+    if _HAN.match(last):
+        return "han"
+    if last.isalpha():
+        return "latin"
+    return "other"
+
+
+def line_features(text: str, pairs_up_to: int = 40) -> dict[str, float]:
+    """Features of one line on its own (no position, no neighbours). Characters are read
+    simplified and half-width, so traditional pages share what simplified ones teach."""
+    line = normalise(text.strip())
+    n = len(line)
+    visible = max(1, len(re.sub(r"\s", "", line)))
+    han, latin, digit = (len(p.findall(line)) / visible for p in (_HAN, _LATIN, _DIGIT))
+    f: dict[str, float] = {
+        "bias": 1.0,
+        f"len={_bucket(n, (2, 4, 8, 12, 20, 30, 45, 70, 120, 250))}": 1.0,
+        "loglen": math.log1p(n) / 6,
+        f"end={_end_class(line)}": 1.0,
+        f"han={_bucket(han, (0.2, 0.5, 0.8, 0.95))}": 1.0,
+        f"latin={_bucket(latin, (0.05, 0.3, 0.6))}": 1.0,
+        f"digit={_bucket(digit, (0.05, 0.2, 0.5))}": 1.0,
+        f"sents={min(sum(line.count(c) for c in '。！？!?'), 4)}": 1.0,
+        f"commas={min(line.count('，') + line.count(','), 4)}": 1.0,
+        f"spaces={min(len(_SPACE_RUN.findall(line)), 5)}": 1.0,
+        f"seps={min(sum(line.count(c) for c in _SEPARATORS), 4)}": 1.0,
+    }
+    if _DATE.search(line):
+        f["date"] = 1.0
+    if _SHORT_DATE.search(line):
+        f["short_date"] = 1.0
+    if _TIME.search(line):
+        f["time"] = 1.0
+    if _URL.search(line):
+        f["url"] = 1.0
+    if _FIELD.match(line):
+        f["field_label"] = 1.0
+    if line[:1] in "【[《(（“\"#*":
+        f[f"opens={line[:1]}"] = 1.0
+    # Start and end characters: the model learns which words open or close furniture.
+    for k in (1, 2, 3):
+        if n >= k:
+            f[f"pre{k}={line[:k]}"] = 1.0
+            f[f"suf{k}={line[-k:]}"] = 1.0
+    if line[-1:] in ")）" and re.search(r"[(（][^()（）]{1,30}[)）]$", line):
+        f["ends_bracketed"] = 1.0
+    if n <= pairs_up_to:  # short lines: their character pairs say what they are (分享, 阅读, 责编)
+        for i in range(n - 1):
+            f[f"bi={line[i:i + 2]}"] = 1.0
+    return f
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)}
+
+
+def page_features(lines: list[str], pairs_up_to: int = 40) -> list[dict[str, float]]:
+    """Features of each non-blank line in its page: its own, its position, its neighbours,
+    how often it recurs, and how much of it the page's long paragraphs share (a headline
+    repeats the article's words; a related-links list does not)."""
+    kept = [i for i, line in enumerate(lines) if line.strip()]
+    own = [line_features(lines[i], pairs_up_to) for i in kept]
+    total = len(kept)
+    texts = [normalise(lines[i].strip()) for i in kept]
+    first = texts[0] if texts else ""
+    counts = Counter(texts)
+    long_pairs = [(_pairs(t) if len(t) >= 60 else set()) for t in texts]
+    all_long: Counter = Counter()
+    for pairs in long_pairs:
+        all_long.update(pairs)
+    result = []
+    for position, i in enumerate(kept):
+        f = dict(own[position])
+        f[f"pos={min(position, 6)}"] = 1.0
+        f[f"from_end={min(total - 1 - position, 6)}"] = 1.0
+        f[f"rel={int(10 * position / max(1, total))}"] = 1.0
+        f["rel"] = position / max(1, total)
+        text = texts[position]
+        if position and text == first:
+            f["repeats_first"] = 1.0
+        if counts[text] > 1:
+            f["recurs"] = 1.0
+        own_pairs = _pairs(text)
+        if own_pairs:
+            # Pairs found in other long paragraphs (a paragraph's own pairs do not count).
+            shared = sum(all_long[p] - (p in long_pairs[position]) > 0 for p in own_pairs) / len(own_pairs)
+            f[f"body_overlap={_bucket(shared, (0.2, 0.4, 0.6, 0.8))}"] = 1.0
+        # A line that is the start of another line (a truncated teaser of the body).
+        if len(text) >= 8 and any(o != text and o.startswith(text.rstrip("…."))
+                                  for o in texts[max(0, position - 20): position + 20]):
+            f["prefix_of_other"] = 1.0
+        if i == 0 or not lines[i - 1].strip():
+            f["blank_before"] = 1.0
+        if i + 1 >= len(lines) or not lines[i + 1].strip():
+            f["blank_after"] = 1.0
+        for offset, tag in ((-1, "p"), (1, "n"), (-2, "pp"), (2, "nn")):
+            other = position + offset
+            if 0 <= other < total:
+                for name in own[other]:
+                    if name.startswith(("len=", "end=", "han=", "digit=", "date", "time", "field_label", "seps=")):
+                        f[f"{tag}:{name}"] = 1.0
+            else:
+                f[f"{tag}:none"] = 1.0
+        result.append(f)
+    return result
+
+
+# ---------------------------------------------------------------- the trained model
+
+
+class PageRoleModel:
+    """A trained CRF plus its decision settings (``config.json``)."""
+
+    def __init__(self, model_file: str | Path, config: dict):
+        import pycrfsuite
+
+        self.config = config
+        self.tagger = pycrfsuite.Tagger()
+        self.tagger.open(str(model_file))
+
+    def predict_roles(self, lines: list[str]) -> list[str]:
+        """One role per line; blank lines get ``"blank"``."""
+        features = page_features(lines)
+        roles = ["blank"] * len(lines)
+        if not features:
+            return roles
+        labels = decide(self.tagger, features, self.config.get("body_floor", 0.5))
+        for i, label in zip((i for i, line in enumerate(lines) if line.strip()), labels):
+            roles[i] = label
+        return roles
+
+
+def decide(tagger, features: list[dict[str, float]], body_floor: float) -> list[str]:
+    """Viterbi labels, except that a line stays body while P(body) ≥ ``body_floor``."""
+    labels = tagger.tag(features)
+    labels_known = set(tagger.labels())
+    if "body" not in labels_known:
+        return labels
+    tagger.set(features)
+    return ["body" if label != "body" and tagger.marginal("body", i) >= body_floor else label
+            for i, label in enumerate(labels)]
+
+
+@lru_cache(maxsize=4)
+def load(path: str | Path = DEFAULT_MODEL) -> PageRoleModel:
+    path = Path(path)
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    return PageRoleModel(path / config.get("model_file", "model.crfsuite"), config)
+
+
+def predict_roles(lines: list[str], model: PageRoleModel | None = None) -> list[str]:
+    """Roles of ``lines`` by the committed model (or ``model``)."""
+    return (model or load()).predict_roles(lines)
+
+
+# ---------------------------------------------------------------- from roles to meta / body
+
+_AUTHOR = re.compile(r"(?:作者|记者|撰文|文|编辑|责任编辑|责编|编者|作者丨|By)\s*[:：|丨｜/]?\s*([^\s|丨｜/:：，,]{2,20})")
+_SOURCE = re.compile(r"(?:来源|来自|出处|稿源|Source)\s*[:：|丨｜]?\s*([^\s|丨｜:：，,]{2,30})", re.I)
+_FULL_DATE = re.compile(
+    r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d\d(?::\d\d)?)?"
+)
+
+
+def parse_meta_line(text: str) -> dict[str, str]:
+    """author / date / source fields a byline or dateline spells out with generic labels."""
+    fields = {}
+    date = _FULL_DATE.search(text)
+    if date:
+        fields["date"] = date.group(0).strip()
+    source = _SOURCE.search(text)
+    if source:
+        fields["source"] = source.group(1)
+    author = _AUTHOR.search(text)
+    if author:
+        fields["author"] = author.group(1)
+    return fields
+
+
+def split_page(lines: list[str], roles: list[str]) -> tuple[list[int], dict, list[dict]]:
+    """``(body line numbers (0-based), meta fields, dropped lines)`` for a labelled page.
+
+    The title is the first run of consecutive title lines (joined with a space); meta
+    lines give author/date/source (first found wins) and are kept whole in
+    ``meta["byline"]``; every non-body line is dropped with its role as the reason, so the
+    headline can never be glued to the first body sentence.
+    """
+    body, meta, dropped = [], {}, []
+    title_lines: list[str] = []
+    title_done = False
+    meta_lines = []
+    for number, (line, role) in enumerate(zip(lines, roles)):
+        text = line.strip()
+        if role in ("blank",) or not text:
+            continue
+        if role == "body":
+            body.append(number)
+            if title_lines:
+                title_done = True
+            continue
+        if role == "title":
+            if not title_done:
+                title_lines.append(text)
+        else:
+            if title_lines:
+                title_done = True
+            if role == "meta":
+                meta_lines.append(text)
+                for key, value in parse_meta_line(text).items():
+                    meta.setdefault(key, value)
+        dropped.append({"line": number, "role": role, "text": text})
+    if title_lines:
+        meta["title"] = " ".join(title_lines)
+    if meta_lines:
+        meta["byline"] = " ".join(meta_lines)
+    return body, meta, dropped
+
+
+# ---------------------------------------------------------------- the cleaning step
+
+# One or two lines show no page around them: no headline or byline to tell from the
+# body, and dropping body text is worse than keeping a title in it.
+MIN_LINES_FOR_STRUCTURE = 3
+_MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s*|\*\*|__")
+
+
+def _rule_owned(text: str) -> bool:
+    """Lines the rule cleaner (``pipeline.clean``) already reads or drops itself, with
+    its own log entry: header fields, bylines, END markers, credits, images, bare URLs."""
+    from pipeline import clean
+
+    stripped = clean._IMAGE.sub("", text).strip()
+    return (not stripped or bool(clean._HEADER.match(text) or clean._END.match(stripped)
+            or clean._CREDIT.match(stripped) or clean._URL_LINE.match(stripped)
+            or (clean._BYLINE.match(stripped) and len(stripped) <= 40)))
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    """(begin, end) of each line of ``text``, split at \\n, \\r\\n or \\r like the cleaner."""
+    spans, begin = [], 0
+    for match in re.finditer(r"\r\n|\r|\n", text):
+        spans.append((begin, match.start()))
+        begin = match.end()
+    spans.append((begin, len(text)))
+    return spans
+
+
+def _is_byline(text: str) -> bool:
+    from pipeline import clean
+
+    stripped = text.strip()
+    return bool(clean._BYLINE.match(stripped)) and len(stripped) <= 40
+
+
+def _rules_know_the_format(texts: list[str]) -> bool:
+    """WeChat header fields near the top, or newspaper bylines: ``pipeline.clean`` reads
+    titles and bylines of such pages itself."""
+    from pipeline import clean
+
+    return any(clean._HEADER.match(t) for t in texts[:40]) or any(_is_byline(t) for t in texts)
+
+
+def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool = False,
+                     model: PageRoleModel | None = None):
+    """Take title, meta and furniture lines out of ``tracked`` (a ``pipeline.clean.Tracked``).
+
+    Dropped lines lose their characters but keep their line break, so line numbers and the
+    blank-line layout the rule cleaner reads stay as they were. Title and meta lines fill
+    ``meta`` (title, author, date, source, byline); every dropped line is logged in
+    ``repairs`` with its line number and raw ``begin``/``end``. ``keep_title``: the input
+    named its title (a JSON-lines ``title`` field): keep that one.
+
+    Lines the rules read or drop themselves are left to them, and a page in a format the
+    rules know (WeChat header fields, newspaper bylines) keeps its title and byline lines
+    for them: there the model only drops furniture, never the line before a byline.
+    """
+    from pipeline.clean import Tracked
+
+    text, index = tracked.text, tracked.index
+    spans = _line_spans(text)
+    texts = [text[b:e] for b, e in spans]
+    if sum(1 for t in texts if t.strip()) < MIN_LINES_FOR_STRUCTURE:
+        return tracked
+    roles = (model or load()).predict_roles(texts)
+    structured = _rules_know_the_format(texts)
+    for number, role in enumerate(roles):
+        if role in ("body", "blank"):
+            continue
+        following = next((t for t in texts[number + 1:] if t.strip()), "")
+        if _rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following))):
+            roles[number] = "body"
+    body, found, dropped = split_page(texts, roles)
+    removed = {item["line"] for item in dropped}
+    keep_text, keep_index, last = [], [], 0
+    for number in sorted(removed):  # one pass: cost linear in the page
+        begin, end = spans[number]
+        keep_text.append(text[last:begin])
+        keep_index.extend(index[last:begin])
+        last = end
+        raw = [index[i] for i in range(begin, end) if index[i] >= 0]
+        role = roles[number]
+        entry = {"action": "drop" if role == "furniture" else "meta", "reason": f"page {role} (role model)",
+                 "text": text[begin:end].strip()[:200], "line": number + 1}
+        if raw:
+            entry["begin"], entry["end"] = raw[0], raw[-1] + 1
+        repairs.append(entry)
+    keep_text.append(text[last:])
+    keep_index.extend(index[last:])
+    if "title" in found:
+        found["title"] = _MARKDOWN_HEADING.sub("", found["title"]).strip()
+        if keep_title or not found["title"]:
+            found.pop("title")
+    for key, value in found.items():
+        if key == "title":
+            meta["title"] = value  # the page's headline beats an HTML <title> with its site name
+        else:
+            meta.setdefault(key, value)
+    return Tracked("".join(keep_text), keep_index)
