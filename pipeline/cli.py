@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-EVAL_STAGES = ("segment", "ner", "stance", "summary")
+EVAL_STAGES = ("clean", "segment", "ner", "stance", "summary")
 
 
 def _cmd_eval(argv: list[str]) -> int:

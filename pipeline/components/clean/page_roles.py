@@ -21,6 +21,7 @@ import json
 import math
 import re
 from collections import Counter
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -208,6 +209,20 @@ def load(path: str | Path = DEFAULT_MODEL) -> PageRoleModel:
     return PageRoleModel(path / config.get("model_file", "model.crfsuite"), config)
 
 
+_ACTIVE: list = []  # a model set by ``using_model`` (evaluation only); False: step off
+
+
+@contextmanager
+def using_model(model: "PageRoleModel | bool"):
+    """Make cleaning use ``model`` (a cross-validation fold's), or skip the role step
+    (``False``: the rule cleaner alone, the peer), for the duration of the block."""
+    _ACTIVE.append(model)
+    try:
+        yield
+    finally:
+        _ACTIVE.pop()
+
+
 def predict_roles(lines: list[str], model: PageRoleModel | None = None) -> list[str]:
     """Roles of ``lines`` by the committed model (or ``model``)."""
     return (model or load()).predict_roles(lines)
@@ -339,9 +354,10 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
     text, index = tracked.text, tracked.index
     spans = _line_spans(text)
     texts = [text[b:e] for b, e in spans]
-    if sum(1 for t in texts if t.strip()) < MIN_LINES_FOR_STRUCTURE:
+    model = model or (_ACTIVE[-1] if _ACTIVE else load())
+    if model is False or sum(1 for t in texts if t.strip()) < MIN_LINES_FOR_STRUCTURE:
         return tracked
-    roles = (model or load()).predict_roles(texts)
+    roles = model.predict_roles(texts)
     structured = _rules_know_the_format(texts)
     for number, role in enumerate(roles):
         if role in ("body", "blank"):
