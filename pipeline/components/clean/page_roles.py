@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from functools import lru_cache
@@ -37,6 +38,7 @@ _DATE = re.compile(r"(19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 _SHORT_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}[-/]\d{1,2}\b")
 _TIME = re.compile(r"\b\d{1,2}:\d\d(:\d\d)?\b")
 _URL = re.compile(r"https?://|www\.|\.(com|cn|net|org)\b", re.I)
+_TRAILING_BRACKET = re.compile(r"[(（]([^()（）]{1,30})[)）]\s*$")
 _SPACE_RUN = re.compile(r"\s+")
 _FIELD = re.compile(r"^\s*[\u4e00-\u9fff]{1,6}\s*[:：]")  # 来源： / 作者： style label
 _SEPARATORS = "|｜丨/·•>»›-_—"
@@ -99,12 +101,21 @@ def line_features(text: str, pairs_up_to: int = 40) -> dict[str, float]:
     if line[:1] in "【[《(（“\"#*":
         f[f"opens={line[:1]}"] = 1.0
     # Start and end characters: the model learns which words open or close furniture.
+    # Digits read as 0, so 图1 and 图2, 阅读:2 and 阅读:15 are one feature.
+    shape = _DIGIT.sub("0", line)
     for k in (1, 2, 3):
         if n >= k:
-            f[f"pre{k}={line[:k]}"] = 1.0
-            f[f"suf{k}={line[-k:]}"] = 1.0
-    if line[-1:] in ")）" and re.search(r"[(（][^()（）]{1,30}[)）]$", line):
+            f[f"pre{k}={shape[:k]}"] = 1.0
+            f[f"suf{k}={shape[-k:]}"] = 1.0
+    if line:
+        f[f"first_cat={unicodedata.category(line[0])}"] = 1.0
+        f[f"last_cat={unicodedata.category(line[-1])}"] = 1.0
+    bracketed = _TRAILING_BRACKET.search(line)
+    if bracketed:  # (资料图片), (图/美联社): what credits and captions end with
         f["ends_bracketed"] = 1.0
+        inner = bracketed.group(1)
+        for i in range(len(inner) - 1):
+            f[f"br_bi={inner[i:i + 2]}"] = 1.0
     if n <= pairs_up_to:  # short lines: their character pairs say what they are (分享, 阅读, 责编)
         for i in range(n - 1):
             f[f"bi={line[i:i + 2]}"] = 1.0
@@ -115,12 +126,19 @@ def _pairs(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
-def page_features(lines: list[str], pairs_up_to: int = 40) -> list[dict[str, float]]:
+# Feature settings; a model's config.json names the ones it was trained with.
+FEATURES = {"pairs_up_to": 40, "neighbour_offsets": [-1, 1, -2, 2],
+            "neighbour_kinds": ["len=", "end=", "han=", "digit=", "date", "time", "field_label", "seps="]}
+
+
+def page_features(lines: list[str], options: dict | None = None) -> list[dict[str, float]]:
     """Features of each non-blank line in its page: its own, its position, its neighbours,
     how often it recurs, and how much of it the page's long paragraphs share (a headline
     repeats the article's words; a related-links list does not)."""
+    options = {**FEATURES, **(options or {})}
+    kinds = tuple(options["neighbour_kinds"])
     kept = [i for i, line in enumerate(lines) if line.strip()]
-    own = [line_features(lines[i], pairs_up_to) for i in kept]
+    own = [line_features(lines[i], options["pairs_up_to"]) for i in kept]
     total = len(kept)
     texts = [normalise(lines[i].strip()) for i in kept]
     first = texts[0] if texts else ""
@@ -129,9 +147,26 @@ def page_features(lines: list[str], pairs_up_to: int = 40) -> list[dict[str, flo
     all_long: Counter = Counter()
     for pairs in long_pairs:
         all_long.update(pairs)
+    # The article proper runs from the first to the last paragraph-like line; what lies
+    # before it (headline, byline, navigation) and after it (credits, related links) differs.
+    paragraph_like = [p for p, t in enumerate(texts) if len(t) >= 40 and _end_class(t) == "sent"]
+    first_paragraph = paragraph_like[0] if paragraph_like else total
+    last_paragraph = paragraph_like[-1] if paragraph_like else -1
+    seen_starts: set[str] = set()  # first 8 characters of the lines so far
     result = []
     for position, i in enumerate(kept):
         f = dict(own[position])
+        start = texts[position][:8]
+        if len(start) == 8:
+            if start in seen_starts:  # a line opening like an earlier one: teaser, caption, repeat
+                f["echo"] = 1.0
+            seen_starts.add(start)
+        if position < first_paragraph:
+            f["before_article"] = 1.0
+            f[f"to_article={min(first_paragraph - position, 5)}"] = 1.0
+        elif position > last_paragraph:
+            f["after_article"] = 1.0
+            f[f"past_article={min(position - last_paragraph, 5)}"] = 1.0
         f[f"pos={min(position, 6)}"] = 1.0
         f[f"from_end={min(total - 1 - position, 6)}"] = 1.0
         f[f"rel={int(10 * position / max(1, total))}"] = 1.0
@@ -154,11 +189,11 @@ def page_features(lines: list[str], pairs_up_to: int = 40) -> list[dict[str, flo
             f["blank_before"] = 1.0
         if i + 1 >= len(lines) or not lines[i + 1].strip():
             f["blank_after"] = 1.0
-        for offset, tag in ((-1, "p"), (1, "n"), (-2, "pp"), (2, "nn")):
-            other = position + offset
+        for offset in options["neighbour_offsets"]:
+            other, tag = position + offset, f"n{offset:+d}"
             if 0 <= other < total:
                 for name in own[other]:
-                    if name.startswith(("len=", "end=", "han=", "digit=", "date", "time", "field_label", "seps=")):
+                    if kinds and name.startswith(kinds):
                         f[f"{tag}:{name}"] = 1.0
             else:
                 f[f"{tag}:none"] = 1.0
@@ -181,7 +216,7 @@ class PageRoleModel:
 
     def predict_roles(self, lines: list[str]) -> list[str]:
         """One role per line; blank lines get ``"blank"``."""
-        features = page_features(lines)
+        features = page_features(lines, self.config.get("features"))
         roles = ["blank"] * len(lines)
         if not features:
             return roles
@@ -191,15 +226,27 @@ class PageRoleModel:
         return roles
 
 
-def decide(tagger, features: list[dict[str, float]], body_floor: float) -> list[str]:
-    """Viterbi labels, except that a line stays body while P(body) ≥ ``body_floor``."""
+def decide_line(label: str, marginals: dict[str, float], body_floor: float) -> str:
+    """Body while P(body) ≥ ``body_floor``; otherwise the Viterbi label, or when that is
+    body, the most probable other role. A floor under 0.5 keeps lines the chain would drop;
+    one over 0.5 drops lines the chain would keep."""
+    if marginals.get("body", 0.0) >= body_floor:
+        return "body"
+    if label != "body":
+        return label
+    return max((r for r in marginals if r != "body"), key=marginals.get, default="body")
+
+
+def tag_with_marginals(tagger, features: list[dict[str, float]]) -> list[tuple[str, dict[str, float]]]:
+    """Viterbi label and the marginal probability of every role, per line."""
     labels = tagger.tag(features)
-    labels_known = set(tagger.labels())
-    if "body" not in labels_known:
-        return labels
     tagger.set(features)
-    return ["body" if label != "body" and tagger.marginal("body", i) >= body_floor else label
-            for i, label in enumerate(labels)]
+    known = tagger.labels()
+    return [(label, {r: tagger.marginal(r, i) for r in known}) for i, label in enumerate(labels)]
+
+
+def decide(tagger, features: list[dict[str, float]], body_floor: float) -> list[str]:
+    return [decide_line(label, marginals, body_floor) for label, marginals in tag_with_marginals(tagger, features)]
 
 
 @lru_cache(maxsize=4)
