@@ -214,16 +214,22 @@ class PageRoleModel:
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(model_file))
 
+    def predict(self, lines: list[str]) -> tuple[list[str], list[float]]:
+        """One role per line (blank lines get ``"blank"``) and each line's P(title)."""
+        features = page_features(lines, self.config.get("features"))
+        roles, title_scores = ["blank"] * len(lines), [0.0] * len(lines)
+        if not features:
+            return roles, title_scores
+        floor = self.config.get("body_floor", 0.5)
+        tagged = tag_with_marginals(self.tagger, features)
+        for i, (label, marginals) in zip((i for i, line in enumerate(lines) if line.strip()), tagged):
+            roles[i] = decide_line(label, marginals, floor)
+            title_scores[i] = marginals.get("title", 0.0)
+        return roles, title_scores
+
     def predict_roles(self, lines: list[str]) -> list[str]:
         """One role per line; blank lines get ``"blank"``."""
-        features = page_features(lines, self.config.get("features"))
-        roles = ["blank"] * len(lines)
-        if not features:
-            return roles
-        labels = decide(self.tagger, features, self.config.get("body_floor", 0.5))
-        for i, label in zip((i for i, line in enumerate(lines) if line.strip()), labels):
-            roles[i] = label
-        return roles
+        return self.predict(lines)[0]
 
 
 def decide_line(label: str, marginals: dict[str, float], body_floor: float) -> str:
@@ -299,10 +305,15 @@ def parse_meta_line(text: str) -> dict[str, str]:
     return fields
 
 
-def split_page(lines: list[str], roles: list[str]) -> tuple[list[int], dict, list[dict]]:
+TITLE_GUESS_MIN = 0.2  # P(title) a line needs to name an untitled page
+
+
+def split_page(lines: list[str], roles: list[str], title_scores: list[float] | None = None
+               ) -> tuple[list[int], dict, list[dict]]:
     """``(body line numbers (0-based), meta fields, dropped lines)`` for a labelled page.
 
-    The title is the first run of consecutive title lines (joined with a space); meta
+    The title is the first run of consecutive title lines (joined with a space; a repeat
+    counts once), or with none the line of highest ``title_scores`` if high enough; meta
     lines give author/date/source (first found wins) and are kept whole in
     ``meta["byline"]``; every non-body line is dropped with its role as the reason, so the
     headline can never be glued to the first body sentence.
@@ -321,7 +332,8 @@ def split_page(lines: list[str], roles: list[str]) -> tuple[list[int], dict, lis
                 title_done = True
             continue
         if role == "title":
-            if not title_done:
+            # A headline printed twice (page title, then article title) is one title.
+            if not title_done and not any(text in t or t in text for t in title_lines):
                 title_lines.append(text)
         else:
             if title_lines:
@@ -333,6 +345,12 @@ def split_page(lines: list[str], roles: list[str]) -> tuple[list[int], dict, lis
         dropped.append({"line": number, "role": role, "text": text})
     if title_lines:
         meta["title"] = " ".join(title_lines)
+    elif title_scores:
+        # No line decided title: the likeliest headline names the page in meta (better
+        # than the first body sentence), while its line stays where the decision put it.
+        best = max(range(len(lines)), key=lambda i: title_scores[i])
+        if title_scores[best] >= TITLE_GUESS_MIN:
+            meta["title"] = lines[best].strip()
     if meta_lines:
         meta["byline"] = " ".join(meta_lines)
     return body, meta, dropped
@@ -404,7 +422,7 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
     model = model or (_ACTIVE[-1] if _ACTIVE else load())
     if model is False or sum(1 for t in texts if t.strip()) < MIN_LINES_FOR_STRUCTURE:
         return tracked
-    roles = model.predict_roles(texts)
+    roles, title_scores = model.predict(texts)
     structured = _rules_know_the_format(texts)
     for number, role in enumerate(roles):
         if role in ("body", "blank"):
@@ -412,7 +430,7 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
         following = next((t for t in texts[number + 1:] if t.strip()), "")
         if _rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following))):
             roles[number] = "body"
-    body, found, dropped = split_page(texts, roles)
+    body, found, dropped = split_page(texts, roles, None if structured else title_scores)
     removed = {item["line"] for item in dropped}
     keep_text, keep_index, last = [], [], 0
     for number in sorted(removed):  # one pass: cost linear in the page
