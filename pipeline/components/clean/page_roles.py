@@ -70,7 +70,9 @@ def _end_class(text: str) -> str:
 
 def line_features(text: str, pairs_up_to: int = 40) -> dict[str, float]:
     """Features of one line on its own (no position, no neighbours). Characters are read
-    simplified and half-width, so traditional pages share what simplified ones teach."""
+    simplified and half-width, so traditional pages share what simplified ones teach.
+    (Folding full-width punctuation too, by NFKC, scored lower by CV: furniture removed
+    0.812 against 0.827.)"""
     line = normalise(text.strip())
     n = len(line)
     visible = max(1, len(re.sub(r"\s", "", line)))
