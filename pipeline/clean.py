@@ -230,7 +230,8 @@ def _classify(article: Article) -> None:
         if paragraph.kind != "body":
             continue
         text = paragraph.text
-        if paragraph.gap_before >= CAPTION_MIN_GAP and len(text) <= CAPTION_MAX_CHARS and text[-1] in "。" and text.count("。") == 1:
+        # Captions of pages the role model read were its to drop (``page_roles``).
+        if "page_roles" not in article.meta and paragraph.gap_before >= CAPTION_MIN_GAP and len(text) <= CAPTION_MAX_CHARS and text[-1] in "。" and text.count("。") == 1:
             paragraph.kind = "caption"
         elif len(text) <= HEADING_MAX_CHARS and not re.search(r"[，。；、：,;:]", text.rstrip("？！?!")):
             paragraph.kind = "heading"

@@ -33,6 +33,7 @@ STAGES = {
 }
 RUNNER_MODULE = "pipeline.runner"
 CLEAN_MODEL = "models/charlm"
+PAGE_ROLES_MODEL = "models/page_roles"  # pipeline.components.clean.page_roles
 
 
 def _manifest(stage: str, method: str, params: dict, inputs: dict, counts: dict, quarantined: list) -> dict:
@@ -49,7 +50,7 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
     """Ingest every input into ``shard-NNN.jsonl`` files plus ``quarantine.jsonl``."""
     started = time.time()
     out_dir = Path(out_dir)
-    params = {**params, "shards": shards, "charlm": CLEAN_MODEL}  # the model folds into the version
+    params = {**params, "shards": shards, "charlm": CLEAN_MODEL, "page_roles": PAGE_ROLES_MODEL}  # the models fold into the version
     probe = _manifest("clean", "zh.clean.rules.v1", params, {}, {}, [])
     cache_key = artifacts.version_id({k: probe[k] for k in ("code", "params", "models", "packages")})
     cache_file = out_dir.parent / ".cache" / "clean" / f"units-{cache_key}.json"

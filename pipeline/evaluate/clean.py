@@ -32,6 +32,7 @@ from pipeline.readers import read_units
 from pipeline.train import page_roles as training
 
 MEASURES = ("body_kept", "furniture_removed", "meta_removed", "titles_right")
+BARS = {"body_kept": 0.98, "furniture_removed": 0.85, "meta_removed": 0.85, "titles_right": 0.85}  # issue 17
 
 
 def _squash(text: str) -> str:
@@ -93,15 +94,9 @@ def fold_models(pages: list[dict], folder: Path, floor: float) -> list[page_role
     return models
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline eval clean", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gold", help="role-labelled pages (default: train_docs.jsonl, cross-validated)")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    cross_validated = args.gold is None
-    gold = Path(args.gold) if args.gold else shared_path(training.DEFAULT_GOLD)
+def evaluate(gold: Path, cross_validated: bool, committed: page_roles.PageRoleModel) -> tuple[dict, dict]:
+    """``(results, seconds)`` for the role cleaner and the rules-only peer."""
     pages = training.load_pages(gold)
-    committed = page_roles.load()
     lm = LazyLM()
     results, seconds = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,17 +114,27 @@ def main(argv: list[str] | None = None) -> int:
                 with page_roles.using_model(choose(i)):
                     scores.append(score_page(page, clean_page(page, lm, folder)))
             seconds[name] = round(time.perf_counter() - started, 2)
-            results[name] = summarise(scores)
-    print(f"clean on {gold.name}: {len(pages)} pages" + (" (5-fold CV by page)" if cross_validated else " (committed model)"))
+            results[name] = {**summarise(scores), "pages": len(pages)}
+    return results, seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline eval clean", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", help="role-labelled pages (default: train_docs.jsonl, cross-validated)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    cross_validated = args.gold is None
+    gold = Path(args.gold) if args.gold else shared_path(training.DEFAULT_GOLD)
+    results, seconds = evaluate(gold, cross_validated, page_roles.load())
+    pages = results["roles"]["pages"]
+    print(f"clean on {gold.name}: {pages} pages" + (" (5-fold CV by page)" if cross_validated else " (committed model)"))
     print(f"{'cleaner':<20}" + "".join(f"{m:>19}" for m in MEASURES) + f"{'seconds':>9}")
     for name, result in results.items():
         print(f"{name:<20}" + "".join(f"{result[m]:>19.4f}" for m in MEASURES) + f"{seconds[name]:>9}")
     if args.json:
-        print(json.dumps({"gold": str(gold), "cross_validated": cross_validated, "pages": len(pages),
+        print(json.dumps({"gold": str(gold), "cross_validated": cross_validated, "pages": pages,
                           "ours": results["roles"], "peer_rules_only": results["rules only (peer)"],
-                          "seconds": seconds, "bars": {"body_kept": 0.98, "furniture_removed": 0.85,
-                                                       "meta_removed": 0.85, "titles_right": 0.85}},
-                         ensure_ascii=False))
+                          "seconds": seconds, "bars": BARS}, ensure_ascii=False))
     return 0
 
 

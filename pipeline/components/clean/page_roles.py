@@ -434,6 +434,8 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
         following = next((t for t in texts[number + 1:] if t.strip()), "")
         if _rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following))):
             roles[number] = "body"
+    if not structured:
+        meta["page_roles"] = model.config.get("version", "page_roles")  # provenance; see clean._classify
     body, found, dropped = split_page(texts, roles, None if structured else title_scores)
     removed = {item["line"] for item in dropped}
     keep_text, keep_index, last = [], [], 0
