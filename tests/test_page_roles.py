@@ -112,3 +112,28 @@ def test_label_page_gives_lines_the_role_of_their_units():
 def test_too_short_pages_are_left_alone(lm, lines):
     record = clean_page("\n".join(lines), lm)
     assert record["text"].replace("\n", "") == "".join(lines)
+
+
+def test_a_file_of_many_articles_is_left_to_the_rules(lm):
+    paragraphs = [f"第{k}篇文章说，人工智能的发展需要规则，也需要耐心和时间。" for k in range(500)]
+    text = "\n".join(["分享到：微信 微博", *paragraphs])  # 501 lines: no single page
+    record = clean_page(text, lm)
+    assert "分享到" in record["text"]
+    assert any("page roles not read" in r["reason"] for r in record["repairs"])
+
+
+def test_eval_clean_with_other_gold_prints_one_json_object_last(tmp_path, capsys):
+    import json
+
+    from pipeline.evaluate import clean as evaluation
+
+    units = [{"text": HEADLINE, "role": "title"}, {"text": "2023-05-01 10:00 来源：新华社 作者：张三", "role": "meta"},
+             {"text": "分享到：微信 微博 QQ空间", "role": "furniture"}, *({"text": b, "role": "body"} for b in BODY)]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"doc": "p1", "text": PAGE, "sentences": units}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert evaluation.main(["--gold", str(gold), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["cross_validated"] is False
+    assert result["ours"]["body_kept"] == 1.0 and result["ours"]["titles_right"] == 1.0
+    assert result["ours"]["meta_removed"] == 1.0 and result["ours"]["furniture_removed"] == 1.0
+    assert result["peer_rules_only"]["furniture_removed"] == 0.0  # the rules keep the share line

@@ -365,6 +365,10 @@ def split_page(lines: list[str], roles: list[str], title_scores: list[float] | N
 # 10 three-line pages and all 8 shorter ones are body only; the cost on CV is one title
 # and one meta unit, see ``eval clean``.)
 MIN_LINES_FOR_STRUCTURE = 4
+# The training pages have at most 23 non-blank lines; a file of hundreds is an export of
+# many articles or a corpus, whose "top" and "end" the model has never seen. Leaving
+# those to the rules also keeps the step's cost bounded per page.
+MAX_PAGE_LINES = 400
 _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s*|\*\*|__")
 
 
@@ -424,7 +428,12 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
     spans = _line_spans(text)
     texts = [text[b:e] for b, e in spans]
     model = model or (_ACTIVE[-1] if _ACTIVE else load())
-    if model is False or sum(1 for t in texts if t.strip()) < MIN_LINES_FOR_STRUCTURE:
+    lines_with_text = sum(1 for t in texts if t.strip())
+    if model is False or lines_with_text < MIN_LINES_FOR_STRUCTURE:
+        return tracked
+    if lines_with_text > MAX_PAGE_LINES:
+        repairs.append({"action": "keep", "reason": f"page roles not read: {lines_with_text} lines is no single web page "
+                        f"(over {MAX_PAGE_LINES}); left to the rules", "line": 1})
         return tracked
     roles, title_scores = model.predict(texts)
     structured = _rules_know_the_format(texts)
