@@ -90,7 +90,8 @@ def fold_models(pages: list[dict], folder: Path, floor: float) -> list[page_role
     for k in range(training.FOLDS):
         model_file = folder / f"fold{k}.crfsuite"
         training.train_crf([p for p, f in zip(pages, fold) if f != k], variant, str(model_file), seed)
-        models.append(page_roles.PageRoleModel(model_file, {"body_floor": floor}))
+        config = {"body_floor": floor, "features": {**page_roles.FEATURES, **variant.get("features", {})}}
+        models.append(page_roles.PageRoleModel(model_file, config))
     return models
 
 
