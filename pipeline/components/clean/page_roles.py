@@ -314,38 +314,41 @@ def split_page(lines: list[str], roles: list[str], title_scores: list[float] | N
                ) -> tuple[list[int], dict, list[dict]]:
     """``(body line numbers (0-based), meta fields, dropped lines)`` for a labelled page.
 
-    The title is the first run of consecutive title lines (joined with a space; a repeat
-    counts once), or with none the line of highest ``title_scores`` if high enough; meta
-    lines give author/date/source (first found wins) and are kept whole in
+    The title is a run of consecutive title lines (joined with a space; a repeat counts
+    once): the one holding the likeliest headline by ``title_scores``, else the first. With
+    no title line, the line of highest ``title_scores`` names the page if high enough.
+    Meta lines give author/date/source (first found wins) and are kept whole in
     ``meta["byline"]``; every non-body line is dropped with its role as the reason, so the
     headline can never be glued to the first body sentence.
     """
     body, meta, dropped = [], {}, []
-    title_lines: list[str] = []
-    title_done = False
+    runs: list[list[int]] = []
     meta_lines = []
+    in_run = False
     for number, (line, role) in enumerate(zip(lines, roles)):
         text = line.strip()
-        if role in ("blank",) or not text:
-            continue
-        if role == "body":
-            body.append(number)
-            if title_lines:
-                title_done = True
+        if role == "blank" or not text:
             continue
         if role == "title":
-            # A headline printed twice (page title, then article title) is one title.
-            if not title_done and not any(text in t or t in text for t in title_lines):
-                title_lines.append(text)
-        else:
-            if title_lines:
-                title_done = True
-            if role == "meta":
-                meta_lines.append(text)
-                for key, value in parse_meta_line(text).items():
-                    meta.setdefault(key, value)
+            if not in_run:
+                runs.append([])
+            runs[-1].append(number)
+        in_run = role == "title"
+        if role == "body":
+            body.append(number)
+            continue
+        if role == "meta":
+            meta_lines.append(text)
+            for key, value in parse_meta_line(text).items():
+                meta.setdefault(key, value)
         dropped.append({"line": number, "role": role, "text": text})
-    if title_lines:
+    if runs:
+        run = max(runs, key=lambda r: max(title_scores[i] for i in r)) if title_scores else runs[0]
+        title_lines: list[str] = []
+        for i in run:  # a headline printed twice (page title, then article title) is one title
+            text = lines[i].strip()
+            if not any(text in t or t in text for t in title_lines):
+                title_lines.append(text)
         meta["title"] = " ".join(title_lines)
     elif title_scores:
         # No line decided title: the likeliest headline names the page in meta (better
