@@ -13,7 +13,7 @@ import importlib
 import io
 import sys
 
-EVAL_STAGES = ("segment", "ner", "stance", "summary")
+EVAL_STAGES = ("clean", "segment", "ner", "stance", "summary")
 
 
 def _cmd_eval(argv: list[str]) -> int:

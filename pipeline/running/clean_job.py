@@ -20,6 +20,7 @@ from pipeline.running.files import atomic_write_text, write_jsonl
 from pipeline.stages import component_for, stage_modules
 
 CLEAN_MODEL = "models/charlm"
+PAGE_ROLES_MODEL = "models/page_roles"  # pipeline.components.clean.page_roles
 
 
 def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict) -> dict:
@@ -28,7 +29,7 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
     out_dir = Path(out_dir)
     method = component_for("clean", params).name
     code = stage_modules("clean", params)
-    params = {**params, "shards": shards, "charlm": CLEAN_MODEL}  # the model folds into the version
+    params = {**params, "shards": shards, "charlm": CLEAN_MODEL, "page_roles": PAGE_ROLES_MODEL}  # the models fold into the version
 
     def manifest(inputs_: dict, counts: dict) -> dict:
         return versions.build_manifest("clean", method, code, params, inputs_, counts, [])
@@ -40,7 +41,7 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
         units, samples, ratios, history = cache["units"], cache["samples"], cache["ratios"], cache["duplicates"]
     except (OSError, ValueError, KeyError, TypeError):
         units, samples, ratios, history = {}, {}, {}, []
-    settings = {key: value for key, value in params.items() if key not in ("shards", "charlm")}
+    settings = {key: value for key, value in params.items() if key not in ("shards", "charlm", "page_roles")}
     batch = ingest(inputs, settings, cache=units, samples=samples, ratios=ratios, history=history)
     texts = {hashlib.sha256(r["text"].encode("utf-8")).hexdigest() for r in batch.records}
     kept = {  # only what today's inputs used, so the cache does not grow without bound

@@ -3,6 +3,7 @@ checkpoint clean:
         raw=layout.raw_files(),
         code=layout.stage_code("clean"),
         model="models/charlm/ngrams.json.gz",
+        roles="models/page_roles/model.crfsuite",
     output:
         docs=report(layout.shard_files("clean"), caption="../report/clean.rst", category="clean"),
         manifests=layout.shard_files("clean", ".manifest.json"),

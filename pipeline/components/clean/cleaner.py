@@ -194,7 +194,8 @@ def _classify(article: Article) -> None:
         if paragraph.kind != "body":
             continue
         text = paragraph.text
-        if paragraph.gap_before >= CAPTION_MIN_GAP and len(text) <= CAPTION_MAX_CHARS and text[-1] in "。" and text.count("。") == 1:
+        # Captions of pages the role model read were its to drop (``page_roles``).
+        if "page_roles" not in article.meta and paragraph.gap_before >= CAPTION_MIN_GAP and len(text) <= CAPTION_MAX_CHARS and text[-1] in "。" and text.count("。") == 1:
             paragraph.kind = "caption"
         elif len(text) <= HEADING_MAX_CHARS and not re.search(r"[，。；、：,;:]", text.rstrip("？！?!")):
             paragraph.kind = "heading"
@@ -389,12 +390,15 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
     meta.update(unit.meta)
     raw = unit.text
     repairs: list[dict] = []
-    if unit.format == "html":
+    if unit.format in ("html", "text"):
         from pipeline.components.clean.html import html_to_tracked
+        from pipeline.components.clean.page_roles import apply_page_roles
 
-        tracked = html_to_tracked(raw, meta)
+        tracked = html_to_tracked(raw, meta) if unit.format == "html" else Tracked(raw, list(range(len(raw))))
+        # Page structure: title and bylines to meta, furniture out, before the rules run.
+        tracked = apply_page_roles(tracked, meta, repairs, keep_title="title" in unit.meta)
         paragraphs = read_paragraphs(tracked.text, meta, repairs)
-        for paragraph in paragraphs:  # indices into the HTML source, not the extracted text
+        for paragraph in paragraphs:  # indices into the raw source, not the extracted text
             paragraph.body = Tracked(paragraph.body.text, [tracked.index[i] if i >= 0 else -1 for i in paragraph.body.index])
     else:
         paragraphs = read_paragraphs(raw, meta, repairs)
