@@ -31,7 +31,7 @@ def tree_state(root: Path) -> dict[str, tuple[int, int]]:
 def hostile_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("hostile"))
     cases = generate(workdir / "hostile" / "in")
-    (workdir / "hostile.yaml").write_text("inputs: [hostile/in]\nclean:\n  max_file_mb: 16\n", encoding="utf-8")
+    (workdir / "hostile.yaml").write_text("inputs: [hostile/in]\n", encoding="utf-8")  # the default config
     before = tree_state(workdir)
     snakemake(workdir, "--configfile", "hostile.yaml")
     return workdir, cases, before

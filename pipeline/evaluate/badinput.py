@@ -99,11 +99,27 @@ def generate(folder: str | Path, huge_mb: int = 50) -> list[dict]:
     locked.chmod(0)
     # root reads any file whatever its mode: then it is simply processed.
     cases.append({"file": locked.as_posix(), "case": "unreadable file (mode 000)", "expect": "processed" if os.geteuid() == 0 else "unreadable"})
+    tricky = [
+        json.dumps({"id": "sep", "text": _variant(next(n)) + "\u2028" + "第二段。"}, ensure_ascii=False),  # U+2028 inside a string
+        '{"id": "surrogate", "text": "\\ud800' + _variant(next(n)) + '"}',  # an escaped lone surrogate
+        "[" * 100_000 + "]" * 100_000,  # nests deeper than any parser's stack
+        json.dumps({"id": "after", "text": _variant(next(n))}, ensure_ascii=False),
+    ]
+    case("tricky.jsonl", "\n".join(tricky).encode(), "processed", "JSON lines: U+2028 in a string, lone surrogate, deep nesting")
+    cases[-1]["lines"] = {"1": "processed", "2": "malformed_json", "3": "malformed_json", "4": "processed"}
+    case("blank.jsonl", b"\n\n", "whitespace_only", "JSON-lines file with no line")
+    case("bom_only.jsonl", b"\xef\xbb\xbf", "empty", "JSON-lines file holding only a BOM")
+    fifo = root / "pipe.txt"
+    os.mkfifo(fifo)  # opening it would block the run for ever
+    cases.append({"file": fifo.as_posix(), "case": "a FIFO among the inputs", "expect": "not_a_file"})
+    zero = root / "zero.txt"
+    zero.symlink_to("/dev/zero")  # reading it would never end
+    cases.append({"file": zero.as_posix(), "case": "a link to /dev/zero", "expect": "not_a_file"})
     Path(f"{root}.cases.json").write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return cases
 
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m pipeline.badinput FOLDER")
+        raise SystemExit("usage: python -m pipeline.evaluate.badinput FOLDER")
     print(json.dumps(generate(sys.argv[1]), ensure_ascii=False, indent=1))

@@ -182,7 +182,7 @@ def ingest(inputs: list[str], settings: dict, lm: CharTrigramLM | None = None, c
     roots = input_roots(inputs)
     for path in find_inputs(inputs):
         batch.files.append(path.as_posix())
-        units, rejected = read_units(path, settings["max_file_mb"], document_id(path, roots))
+        units, rejected = read_units(path, settings["max_file_mb"], document_id(path, roots), settings["max_jsonl_mb"])
         batch.quarantined.extend(q.to_dict() for q in rejected)
         for unit in units:
             batch.units += 1

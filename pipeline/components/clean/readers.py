@@ -191,14 +191,17 @@ def jsonl_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in text.split("\n")]
 
 
-def read_units(path: Path, max_file_mb: float, doc_id: str | None = None) -> tuple[list[Unit], list[Quarantined]]:
+def read_units(path: Path, max_file_mb: float, doc_id: str | None = None, max_jsonl_mb: float | None = None) -> tuple[list[Unit], list[Quarantined]]:
     """Read one input file into units, or quarantine records saying why not. ``doc_id``: the
-    file's id (:func:`document_id`; default its stem)."""
+    file's id (:func:`document_id`; default its stem); ``max_jsonl_mb``: the limit for a
+    JSON-lines file (default ``max_file_mb``)."""
     name = path.as_posix()
     doc_id = doc_id or path.stem
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         return [], [Quarantined(name, "unsupported_type", f"suffix {path.suffix or '(none)'!r}")]
+    if kind == "jsonl" and max_jsonl_mb is not None:
+        max_file_mb = max_jsonl_mb
     try:
         mode = os.stat(path).st_mode  # follows links: a link to a FIFO or /dev/zero is not a file
         if not stat.S_ISREG(mode):
