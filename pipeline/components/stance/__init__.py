@@ -1,0 +1,1 @@
+"""Stance components: the learned AI-risk stance model (``learned``) beside the cue rules."""
