@@ -278,8 +278,21 @@ def run(out: Path, cache: Path, n_folds: int, seed: int, train_docs: Path, dev: 
     det_rules = np.asarray([int(rules.is_about_ai(t, model)) for d in det_docs for t in d.texts])
     results["detector"]["rules_terms"] = detection_prf(det_gold, det_rules)
 
+    done_path = Path(cache).parent / "cv-results.json"  # finished variants, so an interrupted run resumes
+    done = json.loads(done_path.read_text(encoding="utf-8")) if done_path.exists() else {}
+    data_key = "|".join(sha256(p)[:12] for p in (train_docs, dev) if p) + f"|{n_folds}|{seed}"
+
+    def remember(group: str, name: str, definition, report: dict) -> None:
+        done[f"{group}|{name}|{definition}|{data_key}"] = report
+        done_path.write_text(json.dumps(done, ensure_ascii=False, indent=1), encoding="utf-8")
+
     tables: dict[str, Table] = {}
     for name, (kind, hidden, l2, balanced) in STANCE_VARIANTS.items():
+        key = f"stance|{name}|{[kind, hidden, l2, balanced]}|{data_key}"
+        if key in done:
+            results["stance"][name] = done[key]
+            print(f"stance   {name:<26} macro-F1 {done[key]['macro_f1']:.4f}  (cached)", flush=True)
+            continue
         table = tables.get(kind) or tables.setdefault(kind, stance_table(docs, embeddings, model, kind))
         logits, _ = cross_validate(table, folds, len(LABELS), hidden, l2, balanced, n_folds, seed)
         temperature = fit_temperature(logits, table.y)
@@ -288,13 +301,20 @@ def run(out: Path, cache: Path, n_folds: int, seed: int, train_docs: Path, dev: 
         report.update(temperature=round(temperature, 3), ece=expected_calibration_error(proba, table.y),
                       ece_uncalibrated=expected_calibration_error(softmax(logits), table.y))
         results["stance"][name] = report
+        remember("stance", name, [kind, hidden, l2, balanced], report)
         print(f"stance   {name:<26} macro-F1 {report['macro_f1']:.4f}  ece {report['ece']:.3f}", flush=True)
 
     detector_tables: dict[str, Table] = {}
     for name, (kind, hidden, l2, balanced) in DETECTOR_VARIANTS.items():
+        key = f"detector|{name}|{[kind, hidden, l2, balanced]}|{data_key}"
+        if key in done:
+            results["detector"][name] = done[key]
+            print(f"detector {name:<26} {done[key]}  (cached)", flush=True)
+            continue
         table = detector_tables.get(kind) or detector_tables.setdefault(kind, detector_table(docs, model, kind))
         _, proba = cross_validate(table, folds, 2, hidden, l2, balanced, n_folds, seed)
         results["detector"][name] = detection_prf(table.y, (proba[:, 1] >= 0.5).astype(int))
+        remember("detector", name, [kind, hidden, l2, balanced], results["detector"][name])
         print(f"detector {name:<26} {results['detector'][name]}", flush=True)
 
     learned = lambda group: {k: v for k, v in results[group].items() if k in (STANCE_VARIANTS if group == "stance" else DETECTOR_VARIANTS)}
@@ -309,7 +329,7 @@ def run(out: Path, cache: Path, n_folds: int, seed: int, train_docs: Path, dev: 
     data = {str(p): sha256(p) for p in (train_docs, dev) if p}
     summary = {
         "results": results, "stance_choice": stance_choice, "detector_choice": detector_choice, "data_sha256": data,
-        "n": {"docs": len(docs), "stance_rows": int(len(tables[kind].y)), "detector_rows": int(len(det_gold))},
+        "n": {"docs": len(docs), "stance_rows": len(gold), "detector_rows": int(len(det_gold))},
         "wall_s": round(time.time() - started, 1), "seed": seed, "folds": n_folds,
         "command": "python -m pipeline.train.stance_model " + " ".join(sys.argv[1:]),
     }
