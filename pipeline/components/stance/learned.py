@@ -154,3 +154,13 @@ def annotate(records: list[dict], model: LearnedStance) -> list[dict]:
     out = [copy.copy(record) for record in records]
     model.set_annotations(out, model.predict(records))
     return out
+
+
+def predict(records: list[dict], model: LearnedStance) -> list[dict]:
+    """The component contract of ``pipeline.components`` (load / predict / set_annotations)."""
+    return model.predict(records)
+
+
+def set_annotations(records: list[dict], predictions: list[dict]) -> None:
+    for record, layer in zip(records, predictions):
+        record["stance"] = layer

@@ -1,1 +1,0 @@
-"""Stance components: the learned AI-risk stance model (``learned``) beside the cue rules."""
