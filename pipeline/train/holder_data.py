@@ -51,11 +51,15 @@ def _locate(text: str, unit: str, start: int) -> tuple[int, int] | None:
     return match.span() if match else None
 
 
-def doc_records(path: Path) -> list[dict]:
-    """Records (without tok/ner) of a gold file: whole-page format or sentence format."""
+def doc_records(path: Path, sentence_view: bool = False) -> list[dict]:
+    """Records (without tok/ner) of a gold file: whole-page format or sentence format.
+    ``sentence_view``: a page file as a sentence file would give it (its AI sentences only,
+    one per line), the form of the held-out sentence sets."""
     rows = list(read_jsonl(path))
     if rows and "sentences" in rows[0]:
-        return [_page_record(row) for row in rows]
+        if not sentence_view:
+            return [_page_record(row) for row in rows]
+        rows = [{"doc": row["doc"], **unit} for row in rows for unit in row["sentences"] if unit.get("ai")]
     docs: OrderedDict[str, list[dict]] = OrderedDict()
     for row in rows:
         docs.setdefault(row["doc"], []).append(row)
@@ -101,9 +105,9 @@ def annotate_stages(records: list[dict]) -> list[dict]:
     return ner.annotate(records, ner.load(config["ner"]))
 
 
-def build_records(path: Path, cache: bool = True) -> list[dict]:
+def build_records(path: Path, cache: bool = True, sentence_view: bool = False) -> list[dict]:
     """Pipeline-like records of a gold file, cached by the gold and stage files' bytes."""
-    digest = hashlib.sha256(Path(path).read_bytes())
+    digest = hashlib.sha256(Path(path).read_bytes() + (b"sentence-view" if sentence_view else b""))
     for name in _STAGE_FILES:
         source = REPO_ROOT / name
         if source.exists():
@@ -111,7 +115,7 @@ def build_records(path: Path, cache: bool = True) -> list[dict]:
     cached_file = cache_dir("stance-holder") / f"records-{Path(path).stem}-{digest.hexdigest()[:16]}.jsonl"
     if cache and cached_file.exists():
         return list(read_jsonl(cached_file))
-    records = annotate_stages(doc_records(path))
+    records = annotate_stages(doc_records(path, sentence_view))
     if cache:
         cached_file.parent.mkdir(parents=True, exist_ok=True)
         write_jsonl(cached_file, records)
