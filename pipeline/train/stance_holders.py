@@ -286,17 +286,29 @@ def score_documents(records, model: H.HolderModel | None, stance_source: str, ru
         rule_holders = [doc.rules_holders[k] for k in indices]
         predicted = model.predict(record, indices, stances) if model else [None] * len(indices)
         script = record.get("script", "hans")
+        suffix = "_sentences" if record.get("view") == "sentences" else ""
         for gold, by_rules, by_model in zip(gold_holders, rule_holders, predicted):
-            tallies["rules"].add(script, by_rules, gold)
+            tallies.setdefault("rules" + suffix, Tally()).add(script, by_rules, gold)
             if model:
-                tallies["model"].add(script, by_model, gold)
+                tallies.setdefault("model" + suffix, Tally()).add(script, by_model, gold)
 
 
 def folds_of(records, n_folds: int, seed: int) -> list[list[int]]:
-    """Document-grouped folds: record indices shuffled with ``seed``, dealt round-robin."""
-    order = list(range(len(records)))
-    random.Random(seed).shuffle(order)
-    return [sorted(order[k::n_folds]) for k in range(n_folds)]
+    """Document-grouped folds: document ids shuffled with ``seed`` and dealt round-robin; a
+    fold holds the indices of every record of its documents (both views of a page)."""
+    ids = list(dict.fromkeys(record["id"] for record in records))
+    random.Random(seed).shuffle(ids)
+    fold_of = {doc: k % n_folds for k, doc in enumerate(ids)}
+    return [[i for i, record in enumerate(records) if fold_of[record["id"]] == k] for k in range(n_folds)]
+
+
+def training_records(gold_path: Path, sentence_view: bool = True) -> list[dict]:
+    """The pages as records, plus (``sentence_view``) each page as a sentence file gives it:
+    AI sentences only, one a line, no paragraphs (the form of the held-out sentence sets)."""
+    records = build_records(gold_path)
+    if sentence_view:
+        records += [{**record, "view": "sentences"} for record in build_records(gold_path, sentence_view=True)]
+    return records
 
 
 def cross_validate(records, learner: str, previous_mode: str, n_folds: int = 5, seed: int = 0,
@@ -311,7 +323,7 @@ def cross_validate(records, learner: str, previous_mode: str, n_folds: int = 5, 
         model = H.HolderModel(H.make_scorer(kind, weights), vocabulary, rule_model=rule_model, config={"beam": beam})
         for source in stance_sources:
             score_documents([records[k] for k in fold], model, source, rule_model, tallies[source])
-    return {source: {who: t.report() for who, t in pair.items()} for source, pair in tallies.items()}
+    return {source: {who: t.report() for who, t in sorted(pair.items())} for source, pair in tallies.items()}
 
 
 def ceiling(records, previous_mode: str = "none") -> dict:
@@ -361,20 +373,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS),
                         help="comma-separated LEARNER+prev_MODE (learners: %s; modes: %s)" % (LEARNERS, PREVIOUS_MODES))
     parser.add_argument("--out", type=Path, default=REPO_ROOT / H.DEFAULT_PATH)
+    parser.add_argument("--no-sentence-view", action="store_true", help="train and score on the page view only")
     parser.add_argument("--beam", type=int, default=1, help="beam width of the committed model's decoding")
     args = parser.parse_args(argv)
 
     began = time.time()
     np.random.seed(args.seed)
     gold_path = args.gold or shared_path("eval", "ai_stance", "train_docs.jsonl")
-    records = build_records(gold_path)
-    key = f"{file_sha256(gold_path)[:12]}-{_code_digest()}-f{args.folds}-s{args.seed}-b{args.beam}"
+    records = training_records(gold_path, not args.no_sentence_view)
+    key = f"{file_sha256(gold_path)[:12]}-{_code_digest()}-f{args.folds}-s{args.seed}-b{args.beam}-sv{int(not args.no_sentence_view)}"
     results_dir = cache_dir("stance-holder") / f"cv-{key}"
     results_dir.mkdir(parents=True, exist_ok=True)
 
-    ceilings = [ceiling(records, mode) for mode in ("none", "rules", "gold")]
+    pages = [r for r in records if r.get("view") != "sentences"]
+    ceilings = [ceiling(pages, mode) for mode in ("none", "rules", "gold")]
     for found in ceilings:
-        print(f"candidate ceiling (previous={found['previous']}): named recall {found['named_recall']}, "
+        print(f"candidate ceiling on the pages (previous={found['previous']}): named recall {found['named_recall']}, "
               f"{found['candidates_per_sentence']} candidates per sentence", flush=True)
 
     variants = {}
@@ -389,8 +403,10 @@ def main(argv: list[str] | None = None) -> int:
             variants[name]["seconds"] = round(time.time() - started, 1)
             cached_file.write_text(json.dumps(variants[name]))
         gold_side = variants[name]["gold"]
-        print(f"{name:<28} named {gold_side['model']['named_acc']:.4f}  null {gold_side['model']['null_acc']:.4f}   "
-                  f"(rules {gold_side['rules']['named_acc']:.4f} / {gold_side['rules']['null_acc']:.4f})", flush=True)
+        line = f"{name:<28} pages: named {gold_side['model']['named_acc']:.4f}  null {gold_side['model']['null_acc']:.4f}"
+        if "model_sentences" in gold_side:
+            line += f"  sentence view: {gold_side['model_sentences']['named_acc']:.4f} / {gold_side['model_sentences']['null_acc']:.4f}"
+        print(line + f"   (rules {gold_side['rules']['named_acc']:.4f} / {gold_side['rules']['null_acc']:.4f})", flush=True)
 
     best = max(variants, key=lambda n: balanced(variants[n]["gold"]["model"]))
     learner, previous_mode = best.split("+prev_")
@@ -398,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = round(time.time() - began, 1)
     card = model_card(gold_path, records, ceilings, variants, best, args, seconds)
     write_model(args.out, kind, weights, card, {"learner": learner, "previous_in_training": previous_mode, "seed": args.seed,
-                                              "beam": args.beam, "vocabulary": vocabulary})
+                                              "beam": args.beam, "sentence_view": not args.no_sentence_view, "vocabulary": vocabulary})
     print(f"chose {best}; wrote {args.out} in {seconds} s")
     return 0
 
@@ -430,8 +446,9 @@ EARLIER_ITERATIONS = """\
 
 
 def model_card(gold_path, records, ceilings, variants, best, args, seconds) -> str:
-    n_ai = sum(len(ai_sentences(r)[0]) for r in records)
-    n_named = sum(1 for r in records for h in ai_sentences(r)[2] if h)
+    pages = [r for r in records if r.get("view") != "sentences"]
+    n_ai = sum(len(ai_sentences(r)[0]) for r in pages)
+    n_named = sum(1 for r in pages for h in ai_sentences(r)[2] if h)
     lines = [
         "# stance_holder: learned holder choice for AI sentences",
         "",
@@ -441,8 +458,10 @@ def model_card(gold_path, records, ceilings, variants, best, args, seconds) -> s
         "Code: `pipeline/components/stance/holders.py`; trained by `pipeline/train/stance_holders.py`.",
         "",
         "## Data",
-        f"- `{gold_path.name}` sha256 `{file_sha256(gold_path)}`: {len(records)} documents, {n_ai} AI sentences, "
-        f"{n_named} with a named holder. Records built by the real segment and NER stages (`pipeline/train/holder_data.py`).",
+        f"- `{gold_path.name}` sha256 `{file_sha256(gold_path)}`: {len(pages)} documents, {n_ai} AI sentences, "
+        f"{n_named} with a named holder. Records built by the real segment and NER stages (`pipeline/train/holder_data.py`); "
+        + ("each page is used twice, as a page and as a sentence file would give it (sentence view)."
+           if len(pages) < len(records) else "pages only."),
         "",
         "## Training",
         f"- command: `python -m pipeline.train.stance_holders --folds {args.folds} --seed {args.seed}`",
@@ -450,7 +469,10 @@ def model_card(gold_path, records, ceilings, variants, best, args, seconds) -> s
         f"(incl. cached CV results) on {platform.machine()} / Python {platform.python_version()}",
         f"- chosen: **{best}** (best CV mean of named and null accuracy, gold stances), refitted on all documents",
         "",
-        "## Candidate recall ceiling (share of gold named holders some candidate matches)",
+        "## Candidate recall ceiling (pages; share of gold named holders some candidate matches)",
+        "",
+        "`previous` = what fills the continuation candidates (previous / last named holder): nothing, the rules' "
+        "holders, or the gold holders (the ceiling when the model's own history were perfect).",
         "",
         "| previous holder candidate | named recall | candidates / sentence |",
         "|---|---|---|",
@@ -462,17 +484,25 @@ def model_card(gold_path, records, ceilings, variants, best, args, seconds) -> s
         "`rules st.` = stance labels of `pipeline.stance.classify`. Named = share of gold named holders matched "
         "(`same_holder`), null = share of gold-null sentences given no holder.",
         "",
-        "| variant | named (gold st.) | null (gold st.) | named hans | named hant | named (rules st.) | null (rules st.) |",
-        "|---|---|---|---|---|---|---|",
+        "Pages = the documents as pages (paragraphs, non-AI sentences); sentence view = the same held-out "
+        "documents as a sentence file gives them (AI sentences only, one a line).",
+        "",
+        "| variant | named (gold st.) | null (gold st.) | named hans | named hant | null hans | null hant "
+        "| named (rules st.) | null (rules st.) | sentence view named | sentence view null |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def row(name, g, r, sv):
+        return (f"| {name} | {g['named_acc']} | {g['null_acc']} | {g['named_hans_acc']} | {g['named_hant_acc']} "
+                f"| {g['null_hans_acc']} | {g['null_hant_acc']} | {r['named_acc']} | {r['null_acc']} "
+                f"| {sv.get('named_acc', '-')} | {sv.get('null_acc', '-')} |")
+
     for name, result in variants.items():
-        g, r = result["gold"]["model"], result["rules"]["model"]
-        lines.append(f"| {name} | {g['named_acc']} | {g['null_acc']} | {g['named_hans_acc']} | {g['named_hant_acc']} "
-                     f"| {r['named_acc']} | {r['null_acc']} |")
+        lines.append(row(name, result["gold"]["model"], result["rules"]["model"], result["gold"].get("model_sentences", {})))
     any_result = next(iter(variants.values()))
-    g, r = any_result["gold"]["rules"], any_result["rules"]["rules"]
-    lines.append(f"| rules (`pipeline.stance.sentence_holders`) | {g['named_acc']} | {g['null_acc']} | {g['named_hans_acc']} "
-                 f"| {g['named_hant_acc']} | {r['named_acc']} | {r['null_acc']} |")
+    g = any_result["gold"]["rules"]
+    lines.append(row("rules (`pipeline.stance.sentence_holders`)", g, any_result["rules"]["rules"],
+                     any_result["gold"].get("rules_sentences", {})))
     lines += ["", f"Counts: named {g['named_n']} (hans {g['named_hans_n']}, hant {g['named_hant_n']}), null {g['null_n']}.", "",
               EARLIER_ITERATIONS]
     return "\n".join(lines) + "\n"

@@ -77,7 +77,7 @@ SENTENCE_FEATURES = (
     "s_pronoun_start", "s_subject_pronoun", "s_quote_start", "s_numbered_point", "s_speech_verbs",
     "s_rules_none", "s_unnamed_group", "s_hearsay", "s_first_person", "s_question", "s_length",
     "s_first_sentence", "s_previous_none", "s_candidates_here", "s_quote_open_before", "s_interview_question",
-    "s_paragraph_start", "s_same_paragraph_as_previous", "s_no_last_named",
+    "s_paragraph_start", "s_same_paragraph_as_previous", "s_no_last_named", "s_paragraphs_known",
     *(f"s_stance_{label}" for label in _STANCES),
 )
 FEATURES = (*CANDIDATE_FEATURES, "is_none", *SENTENCE_FEATURES)
@@ -151,6 +151,8 @@ class _Document:
         ranked = sorted(self.speaker_count.items(), key=lambda item: (-item[1], item[0]))
         self.top_speakers = [group for group, count in ranked[:DOC_SPEAKERS] if count >= 2]
 
+        # a sentence file (one sentence a line) says nothing about paragraphs; a page does
+        self.paragraphs_known = any(self.same_paragraph(k - 1, k) for k in range(1, len(self.spans)))
         tokens = record.get("tok") or []
         self.token_starts = [b for _, b, _ in tokens]
         self.token_ends = [e for _, _, e in tokens]
@@ -360,6 +362,7 @@ def sentence_features(doc: _Document, index: int, stance_label: str, history: Hi
         "s_paragraph_start": float(doc.paragraph_start(index)),
         "s_same_paragraph_as_previous": float(previous_index is not None and doc.same_paragraph(previous_index, index)),
         "s_no_last_named": float(history.last_named is None),
+        "s_paragraphs_known": float(doc.paragraphs_known),
         **{f"s_stance_{label}": float(stance_label == label) for label in _STANCES},
     }
 
