@@ -51,14 +51,14 @@ def speed(records, model: HolderModel) -> float:
 def print_table(report: dict) -> None:
     print(f"holders  {report['mode']}  gold {report['gold']}")
     print("who: rules / model on the documents as given; (sentence view): the same CV documents as a sentence file")
-    print(f"{'stances':<8}{'who':<7}{'named':>8}{'null':>8}{'named hans':>12}{'named hant':>12}{'null hans':>11}{'null hant':>11}")
+    print(f"{'stances':<8}{'who':<22}{'named':>8}{'null':>8}{'named hans':>12}{'named hant':>12}{'null hans':>11}{'null hant':>11}")
     for source in ("gold", "rules"):
         for who in ("rules", "model", "rules_sentences", "model_sentences"):
             if who not in report["results"][source]:
                 continue
             r = report["results"][source][who]
             cells = [r["named_acc"], r["null_acc"], r["named_hans_acc"], r["named_hant_acc"], r["null_hans_acc"], r["null_hant_acc"]]
-            print(f"{source:<8}{who.replace('_sentences', ' (sentence view)'):<7}" + "".join(f"{'-' if c is None else f'{c:.3f}':>{w}}" for c, w in zip(cells, (8, 8, 12, 12, 11, 11))))
+            print(f"{source:<8}{who.replace('_sentences', ' (sentence view)'):<22}" + "".join(f"{'-' if c is None else f'{c:.3f}':>{w}}" for c, w in zip(cells, (8, 8, 12, 12, 11, 11))))
     n = report["results"]["gold"]["model"]
     print(f"counts: named {n['named_n']} (hans {n['named_hans_n']}, hant {n['named_hant_n']}), null {n['null_n']}; "
           f"speed {report['ai_sentences_per_s']} AI sentences/s")

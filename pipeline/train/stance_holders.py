@@ -1,26 +1,31 @@
 """Train the holder model and choose its learner by document-grouped cross-validation.
 
-``python -m pipeline.train.stance_holders [--gold PATH] [--folds 5] [--seed 0] [--out models/stance_holder]``
+``python -m pipeline.train.stance_holders [--gold PATH] [--folds 5] [--seed 0] [--variants …] [--out models/stance_holder]``
 
 Data: ``train_docs.jsonl`` (whole labelled pages), turned into pipeline records by
-``pipeline.train.holder_data`` (real segment and NER stages, cached). Every AI sentence gives
-one ranking problem: its candidates (``pipeline.components.stance.holders``) with their
-features; a candidate is right when :func:`pipeline.stance.same_holder` matches it with the
-gold holder, the none candidate when the gold holder is null.
+``pipeline.train.holder_data`` (real segment and NER stages, cached), each page twice: as a
+page and as a sentence file would give it (AI sentences only, one a line: the held-out
+sentence sets look like that). Every AI sentence gives one ranking problem: its candidates
+(``pipeline.components.stance.holders``) with their features; a candidate is right when
+:func:`pipeline.stance.same_holder` matches it with the gold holder, the none candidate when
+the gold holder is null.
 
-Variants (every one is scored by the same ``--folds``-fold cross-validation, folds are whole
-documents shuffled with ``--seed``; scoring runs the model in document order, so each
-sentence sees the holder *predicted* for the previous one, as in the pipeline):
+Variants (``LEARNER+prev_MODE``), all scored by the same ``--folds``-fold cross-validation
+(folds are whole documents shuffled with ``--seed``; scoring runs the model in document
+order, so each sentence sees the holders *predicted* before it, as in the pipeline):
 
 * learners: ``pointwise_lr`` (logistic regression per candidate), ``listwise_lr`` (softmax over
-  a sentence's candidates, linear scores), ``pointwise_hgb`` (gradient-boosted trees per candidate);
-* ``previous`` during training: ``gold`` (the previous sentence's gold holder, teacher
-  forcing), ``rules`` (the rules' holder for it) or ``none`` (no continuation candidate).
+  a sentence's candidates, linear scores), ``pointwise_hgb`` (gradient-boosted trees per
+  candidate), ``two_stage`` / ``two_stage_hgb`` (a listwise-LR / HGB ranker over the named
+  candidates, then a tree gate: named holder or none?);
+* the history of earlier holders during training: ``gold`` (teacher forcing), ``rules`` (the
+  rules' holders), ``none`` (no continuation), ``predicted`` (gold rows plus rows whose
+  history a model trained on the other half of the training documents predicted).
 
-The variant with the best CV named-holder accuracy (ties: null accuracy) is refitted on all
-training documents and written with ``config.json``, ``weights.json`` and ``MODEL_CARD.md``.
-CV results are cached per variant under ``cache_dir("stance-holder")`` (keyed by the data and
-code), so an interrupted run resumes where it stopped.
+The variant with the best mean of CV named and null accuracy (pages, gold stances) is
+refitted on all training documents and written with ``config.json``, ``weights.json`` and
+``MODEL_CARD.md``. CV results are cached per variant under ``cache_dir("stance-holder")``
+(keyed by the data and code), so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -307,7 +312,9 @@ def training_records(gold_path: Path, sentence_view: bool = True) -> list[dict]:
     AI sentences only, one a line, no paragraphs (the form of the held-out sentence sets)."""
     records = build_records(gold_path)
     if sentence_view:
-        records += [{**record, "view": "sentences"} for record in build_records(gold_path, sentence_view=True)]
+        script = {record["id"]: record["script"] for record in records}  # the page's, not a guess from the text
+        records += [{**record, "view": "sentences", "script": script.get(record["id"], record["script"])}
+                    for record in build_records(gold_path, sentence_view=True)]
     return records
 
 

@@ -6,23 +6,31 @@ under half of the sentences of other documents. Here the rules' structure become
 and a model trained on whole labelled documents (``train_docs.jsonl``) makes the choice:
 
 1. **Candidates** for an AI sentence: the record's PER/ORG/LOC NER mentions in it and in the
-   ``window`` sentences before it; names the rules' patterns find there (``person_names``,
+   :data:`WINDOW` sentences before it; names the rules' patterns find there (``person_names``,
    title+name, government bodies, quoted organisations, gazetteer names, the subjects of
-   speech verbs, an ``X:`` interviewee); the rules' own answer; the holder predicted for the
-   previous AI sentence (continuation); and one "none / narrator" candidate. Candidates are
-   distinct surface forms; forms of one NER entity (辛顿, Geoffrey Hinton) share a group.
+   speech verbs and official acts, a bare name before a verb, 《document》 titles, an ``X:``
+   interviewee); the rules' own answer; the document's most frequent speakers; the holder
+   predicted for the previous AI sentence and the last named one (continuation); and one
+   "none / narrator" candidate. Candidates are distinct surface forms; forms of one NER
+   entity (辛顿, Geoffrey Hinton) share a group.
 2. **Features** per candidate (:data:`FEATURES`): where its mentions sit relative to speech
    verbs and quotation marks, distance in characters and sentences, first mention, entity
-   type, frequency in the document, agreement with the rules and with the previous holder,
-   affiliation (…的, a title after it); and, on the none candidate, the sentence's own traits
-   (starts with 他/她/其/该 or an open quote, speech verbs, unnamed groups, stance label).
-3. **Scoring**: a linear or tree model (``config.json`` says which; weights in
-   ``weights.json``) scores every candidate; the best one is the holder, in document order,
-   so the next sentence sees this one's choice.
+   type, frequency in the document, agreement with the rules and with the previous / last
+   named holder (same paragraph?), affiliation (…的, a title after it), nested in a longer
+   name; on the none candidate, the sentence's own traits (starts with 他/她/其/该 or an open
+   quote, speech verbs, unnamed groups, paragraph start, stance label). Plus one-hot lexical
+   contexts learned in training (the tokens after and before a mention, the sentence's first
+   tokens; ``config.json["vocabulary"]``).
+3. **Scoring**: a linear, tree or two-stage (ranker + named-or-none gate) model
+   (``config.json["scorer"]``, weights in ``weights.json``) scores every candidate; the best
+   one is the holder, in document order, so the next sentence sees this one's choice
+   (``config.json["beam"]`` > 1 keeps several histories instead).
 
 The holder comes back as the document writes it; :meth:`HolderModel.canonical` maps it to
 the canonical entity of the record's NER clusters (``pipeline.stance.canonical_holder``).
 Everything runs on the 1:1 simplified, half-width copy of the text (``stance.normalise``).
+The rules' private helpers (``_speakers``, ``_HolderState``, patterns) are reused so that the
+features see exactly the structure the rules see.
 """
 
 from __future__ import annotations
@@ -41,7 +49,6 @@ from pipeline.paths import REPO_ROOT
 
 DEFAULT_PATH = "models/stance_holder"
 WINDOW = 3  # sentences before the AI sentence whose names are candidates
-NONE = None  # the narrator / unnamed-holder candidate's form
 
 _SPEECH = re.compile(rules._SPEECH_VERBS)
 _CLAUSE_END = set(rules._CLAUSE_END)
@@ -55,9 +62,9 @@ _STANCES = ("concerned", "neutral", "dismissive")
 _TYPES = ("PER", "ORG", "LOC")
 _SOURCES = ("ner", "person", "title", "government", "quoted", "gazetteer", "speaker", "interviewee", "verb_subject",
             "act_subject", "document_title", "doc_speaker", "rules", "previous", "last_named")
-# What may stand before a speech verb as its whole subject (蓋茲表示, 警方指出) when no pattern named it.
 _OFFICIAL = re.compile(rules._OFFICIAL_ACTS)
 _DOCUMENT_TITLE = re.compile(r"《([^》]{2,20})》")  # a declaration or framework speaking in its own voice
+# What may stand before a speech verb as its whole subject (蓋茲表示, 警方指出) when no pattern named it.
 _SUBJECT_RUN = re.compile(r"[\u4e00-\u9fff·A-Za-z0-9 ]{2,10}")
 _AFTER_TITLE = re.compile(rf"(?:{rules._TITLES})([\u4e00-\u9fff·]{{2,4}})$")
 DOC_SPEAKERS = 2  # the document's most frequent speakers are candidates everywhere (long quotations)
