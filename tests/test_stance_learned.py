@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import stance as rules
+from pipeline.components import annotate_with
+from pipeline.components.stance.names import same_holder
+from pipeline.components.stance import cues as rules
 from pipeline.components.stance import features, learned
 from pipeline.components.stance.learners import Network, fit, fit_temperature
 from pipeline.paths import MODELS_DIR, REPO_ROOT
@@ -55,7 +57,7 @@ def test_document_without_ai_terms_is_not_embedded(component):
 def test_layer_format_matches_the_rules(component):
     record = _record(["杨立昆表示，人工智能威胁人类的说法完全是胡说八道。", "今天天气很好。", "专家呼吁加强人工智能监管。"])
     ours = learned.annotate([record], component)[0]["stance"]
-    theirs = rules.annotate([record], rules.load({}))[0]["stance"]
+    theirs = annotate_with(rules, [record], rules.load({}))[0]["stance"]
     assert ours["version"] == learned.NAME and theirs["version"] == rules.VERSION
     assert set(ours) == set(theirs)
     assert [set(e) for e in ours["sentences"]] == [set(e) for e in theirs["sentences"]]
@@ -71,24 +73,16 @@ def test_layer_format_matches_the_rules(component):
 @needs_model
 def test_seed_profile_musk_concerned_xia_dismissive_after_the_real_stages(component):
     """The issue's acceptance example on the committed seed, cleaned, segmented and tagged."""
-    import yaml
+    import pipeline
 
-    from pipeline import ner, segment
-    from pipeline.charlm import default_lm
-    from pipeline.clean import clean_unit
-    from pipeline.paths import CONFIG_DIR
-    from pipeline.readers import read_units
-
-    [unit], _ = read_units(REPO_ROOT / "raw" / "002_666ca9bd639e9b56.txt", 64)
-    records = clean_unit(unit, default_lm())
-    config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
-    records = ner.annotate(segment.annotate(records, segment.load(config["segment"])), ner.load(config["ner"]))
+    text = (REPO_ROOT / "raw" / "002_666ca9bd639e9b56.txt").read_text(encoding="utf-8")
+    records = pipeline.annotate([text], {"stance": {"component": learned.NAME}})
     holders = {}
-    for out in learned.annotate(records, component):
+    for out in records:
         for row in out["stance"]["profile"]["holders"]:
             holders.setdefault(row["holder"], row)
-    musk = next(row for name, row in holders.items() if rules.same_holder(name, "马斯克"))
-    xia = next(row for name, row in holders.items() if rules.same_holder(name, "夏海龙"))
+    musk = next(row for name, row in holders.items() if same_holder(name, "马斯克"))
+    xia = next(row for name, row in holders.items() if same_holder(name, "夏海龙"))
     assert musk["stance"] == "concerned" and musk["evidence"]
     assert xia["stance"] == "dismissive" and xia["evidence"]
 

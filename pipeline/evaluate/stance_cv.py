@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import stance as rules
+from pipeline.components.stance.names import same_holder
+from pipeline.components.stance import cues as rules
 from pipeline.components.stance import features
 from pipeline.evaluate.stance import document_names, prf
 from pipeline.paths import MODELS_DIR, shared_path
@@ -47,7 +48,7 @@ def _holders(docs, stance_of, model, names) -> tuple[dict, dict]:
                 continue
             gold = doc.holders[i]
             if gold:
-                named[0] += rules.same_holder(holders[i], gold)
+                named[0] += same_holder(holders[i], gold)
                 named[1] += 1
             else:
                 null[0] += holders[i] is None

@@ -30,7 +30,9 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import stance as rules
+from pipeline.components import annotate_with
+from pipeline.components.stance.names import same_holder
+from pipeline.components.stance import cues as rules
 from pipeline.components.stance import features
 from pipeline.components.stance.learned import LearnedStance
 from pipeline.evaluate.stance import prf
@@ -52,7 +54,8 @@ class CachedEncoder:
 
 def build_records(docs: list[trainer.Doc]) -> tuple[list[dict], list[list[int | None]]]:
     """Records (text, sentences) after segment and NER, and each gold unit's sentence index."""
-    from pipeline import ner, segment
+    from pipeline.components import ner
+    from pipeline.components import segment
 
     records, unit_index = [], []
     for doc in docs:
@@ -79,7 +82,7 @@ def _merge_forms(holders: list[str]) -> dict[str, str]:
     keys: list[str] = []
     mapping = {}
     for holder in holders:
-        key = next((k for k in keys if rules.same_holder(k, holder)), None)
+        key = next((k for k in keys if same_holder(k, holder)), None)
         if key is None:
             keys.append(holder)
             key = holder
@@ -109,12 +112,12 @@ def score(docs, records, unit_index, layers) -> dict:
                 pred_labels.append(entry["stance"] if entry else "neutral")
                 if holder:
                     named_total += 1
-                    named_hits += bool(entry) and rules.same_holder(entry["holder"], holder)
+                    named_hits += bool(entry) and same_holder(entry["holder"], holder)
         gold_sides = gold_profile(doc)
         pred_sides = layer["profile"]["holders"]
 
         def matches(holder, sides):
-            return [s for s in sides if rules.same_holder(s["holder"], holder)]
+            return [s for s in sides if same_holder(s["holder"], holder)]
 
         for scope in ("all", "sided"):
             gold_scope = [g for g in gold_sides if scope == "all" or g["stance"] != "neutral"]
@@ -160,7 +163,7 @@ def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stanc
                                   model_config=config)
         for record, layer in zip(test, component.predict(test)):
             learned_layers[record["id"]] = layer
-    rule_layers = [out["stance"] for out in rules.annotate(records, rule_model)]
+    rule_layers = [out["stance"] for out in annotate_with(rules, records, rule_model)]
     return {
         "systems": {
             "learned": score(docs, records, unit_index, [learned_layers[r["id"]] for r in records]),

@@ -20,8 +20,9 @@ import os
 import time
 from pathlib import Path
 
-from pipeline import stance as rules
-from pipeline.clean import split_sentences
+from pipeline.components import annotate_with
+from pipeline.components.stance import cues as rules
+from pipeline.record.text import split_sentences
 from pipeline.components.stance import learned
 from pipeline.paths import shared_path
 from pipeline.train import stance_model as trainer
@@ -67,7 +68,7 @@ def measure(component: learned.LearnedStance, batch: Path | None, limit: int | N
         component.predict(rows)
         learned_s = time.perf_counter() - started
         started = time.perf_counter()
-        rules.annotate(rows, rules.load({}))
+        annotate_with(rules, rows, rules.load({}))
         rules_s = time.perf_counter() - started
         result["batch"] = {"records": len(rows), "seconds": round(learned_s, 2), "rules_seconds": round(rules_s, 2),
                            **component.stats}

@@ -38,13 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import stance as rules
+from pipeline.components.stance.lexicon import LABELS
+from pipeline.components.stance import cues as rules
 from pipeline.components.stance import features
 from pipeline.components.stance.learners import Network, fit, fit_temperature
 from pipeline.evaluate.stance import prf
 from pipeline.paths import REPO_ROOT, cache_dir, shared_path
 
-LABELS = rules.LABELS
 SEED = 13
 
 # Every variant tried: name → (feature kind, hidden units, l2, balanced classes)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import stance as rules
+from pipeline.components.stance.lexicon import LABELS
+from pipeline.components.stance import cues as rules
 
 MAX_CHARS = 256  # e5 sees at most this many characters of a sentence (the 99th percentile is ~150)
 DIM = 384
@@ -145,7 +146,7 @@ def rule_features(sentence: str, model: rules.StanceModel) -> list[float]:
     body = rules.normalise(sentence).strip()
     return [
         *(profile[key] for key in CUE_KEYS),
-        *(float(decision.label == label) for label in rules.LABELS),
+        *(float(decision.label == label) for label in LABELS),
         decision.score,
         float(body.rstrip("”」』) ").endswith(("?", "？"))),
         float(any(q in body for q in "“「\"")),
@@ -153,7 +154,7 @@ def rule_features(sentence: str, model: rules.StanceModel) -> list[float]:
     ]
 
 
-N_RULE_FEATURES = len(CUE_KEYS) + len(rules.LABELS) + 4
+N_RULE_FEATURES = len(CUE_KEYS) + len(LABELS) + 4
 
 
 # ---------------------------------------------------------------- feature sets

