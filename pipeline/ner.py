@@ -41,9 +41,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.compiled import cached
-from pipeline.normalize import to_halfwidth
 from pipeline.paths import REPO_ROOT
 from pipeline.spacy_import import import_spacy
+from pipeline.stance import normalise
 
 VERSION = "zh.ner.crf_gazetteer.v1"
 TYPES = ("PER", "LOC", "ORG")
@@ -56,12 +56,26 @@ SUFFIXES = {
     "LOC": ("自治区", "特别行政区", "地区", "半岛", "群岛", "高原", "平原", "大街", "广场"),
 }
 _SENTENCE_END = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-# A statistical span must hold a Han character and none of these: the CRF learned names from
-# 1998 news, and on web text it otherwise swallows URLs, markup and lists
-# ("OpenAI和Google/DeepMind这两家公司"). Latin-script names come from the gazetteer.
-_NOT_IN_NAMES = re.compile(r"[\s/:=?&()\[\]{}<>|\\，。；：！？、（）【】]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
+# A statistical span must hold a Han or Latin letter and none of these: on web text the CRF
+# otherwise swallows URLs, markup and lists ("OpenAI和Google/DeepMind这两家公司"). A single
+# space may join two words of a name (Stuart Russell), never two spaces or a line break.
+_NOT_IN_NAMES = re.compile(r"[\t\n\r/:=?&()\[\]{}<>|\\，。；：！？、（）【】]|\s\s")
+_LETTER = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NAME_SEPARATORS = str.maketrans("", "", "·•・‧ \u00b7\u2022")
+# Every middle dot a transliterated name may use (理查·布兰森, 比尔•盖茨, 山姆・奥特曼) is
+# tagged as "·", the one the training corpora use.
+_SEPARATOR_TO_DOT = str.maketrans("•・‧\u2022\u30fb\uff65\u2027", "·······")
+# Two same-type mentions joined only by a middle dot (with optional spaces) or, for Latin
+# words, one space are one name: 理查 · 布兰森, Susan Rice.
+_NAME_JOIN = {"dot": re.compile(r"\s?·\s?"), "space": re.compile(r" ")}
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_TITLE = re.compile(r"《([^《》\n]{1,40})》")
+
+
+def tagging_copy(text: str) -> str:
+    """The copy of ``text`` the models read: half-width, simplified (OpenCC's 1:1 character
+    table, as stance uses), one middle dot. Same length, so offsets carry over to ``text``."""
+    return normalise(text).translate(_SEPARATOR_TO_DOT)
 
 
 # --------------------------------------------------------------------------- features
@@ -135,11 +149,48 @@ class Lexicon:
         return feats
 
 
+def _shape(word: str) -> str:
+    """Capitalisation of a Latin word: Xx (Russell), X (IBM, or one capital), x (lower), xX (eBay)."""
+    if word[0].isupper():
+        return "X" if word.isupper() else "Xx"
+    return "x" if word.islower() else "xX"
+
+
+def latin_features(text: str) -> list[list[str]]:
+    """Word-level features for Latin letters: the lower-cased word, its shape and the letter's
+    place in it; and for one space between two Latin words, the two shapes. Characters alone
+    say little about ``Hinton``; CLUENER's many Latin names teach these."""
+    feats: list[list[str]] = [[] for _ in text]
+    words = list(_LATIN_WORD.finditer(text))
+    for m in words:
+        word, shape = m.group(), _shape(m.group())
+        for i in range(m.start(), m.end()):
+            place = "S" if len(word) == 1 else "B" if i == m.start() else "E" if i == m.end() - 1 else "M"
+            feats[i] += ["lw=" + word.lower()[:24], "ls=" + shape + place]
+    for left, right in zip(words, words[1:]):
+        if right.start() - left.end() == 1 and text[left.end()] == " ":
+            feats[left.end()].append("sp=" + _shape(left.group()) + _shape(right.group()))
+    return feats
+
+
+def title_features(text: str) -> list[list[str]]:
+    """Inside a 《》 title, every character knows the title's last character: 报/刊 (a
+    newspaper, an organisation) against 法/案/书 (a law, a book), learned from the data."""
+    feats: list[list[str]] = [[] for _ in text]
+    for m in _TITLE.finditer(text):
+        last = m.group(1)[-1]
+        for i in range(m.start(), m.end()):
+            feats[i] += ["T", "Te=" + last]
+    return feats
+
+
 def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
-    """CRF attributes for each character of one (half-width) sentence."""
+    """CRF attributes for each character of one sentence (its :func:`tagging_copy`)."""
     padded = "^^" + text + "$$"
     classes = "^^" + "".join(char_class(c) for c in text) + "$$"
     lex = lexicon.match_features(text)
+    latin = latin_features(text)
+    titles = title_features(text)
     out = []
     for i in range(len(text)):
         a, b, c, d, e = padded[i:i + 5]
@@ -149,6 +200,8 @@ def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
             "k=" + classes[i + 1:i + 4],
         ]
         feats.extend(lex[i])
+        feats.extend(latin[i])
+        feats.extend(titles[i])
         out.append(feats)
     return out
 
@@ -194,8 +247,8 @@ class CharTokenizer:
 
 
 def name_key(name: str) -> str:
-    """The form names are compared in: half-width, lower case, no name separators."""
-    return to_halfwidth(name).lower().translate(_NAME_SEPARATORS)
+    """The form names are compared in: half-width, simplified, lower case, no name separators."""
+    return normalise(name).lower().translate(_NAME_SEPARATORS)
 
 
 def build_ruler(gazetteer_path: Path):
@@ -242,16 +295,43 @@ def sentence_spans(record: dict) -> list[tuple[int, int]]:
     return [m.span() for m in _SENTENCE_END.finditer(record["text"])]
 
 
+def _trim(chunk: str, b: int, e: int) -> tuple[int, int]:
+    while b < e and chunk[b].isspace():
+        b += 1
+    while e > b and chunk[e - 1].isspace():
+        e -= 1
+    return b, e
+
+
+def join_names(spans, plain: str):
+    """Join same-type neighbours separated only by a middle dot (理查 · 布兰森) or, both
+    Latin, by one space (Susan Rice): one name, tagged in two pieces."""
+    out: list[tuple[str, int, int]] = []
+    for kind, b, e in sorted(spans, key=lambda s: (s[1], s[2])):
+        if out and out[-1][0] == kind and out[-1][2] <= b:
+            gap = plain[out[-1][2]:b]
+            latin_pair = plain[out[-1][2] - 1:out[-1][2]].isascii() and plain[b:b + 1].isascii()
+            if (kind == "PER" and gap and _NAME_JOIN["dot"].fullmatch(gap)) or \
+                    (latin_pair and _NAME_JOIN["space"].fullmatch(gap) and plain[b:b + 1].isalpha()):
+                out[-1] = (kind, out[-1][1], e)
+                continue
+        out.append((kind, b, e))
+    return out
+
+
 def statistical_spans(text: str, sentences, model: NerModel) -> list[tuple[str, int, int]]:
     """CRF spans (type, begin, end) over the given sentence spans of ``text``."""
     spans = []
     for begin, end in sentences:
-        chunk = to_halfwidth(text[begin:end])
+        chunk = tagging_copy(text[begin:end])
         if not chunk.strip():
             continue
         tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
-        spans += [(t, begin + b, begin + e) for t, b, e in bmes_spans(tags)
-                  if t in TYPES and _HAN.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e])]
+        for t, b, e in bmes_spans(tags):
+            b, e = _trim(chunk, b, e)
+            if t in TYPES and e > b and _LETTER.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e]) \
+                    and (e - b > 1 or not chunk[b].isascii()):
+                spans.append((t, begin + b, begin + e))
     return spans
 
 
@@ -261,7 +341,7 @@ def _is_word_char(char: str) -> bool:
 
 def gazetteer_spans(text: str, model: NerModel, doc=None) -> list[tuple[str, int, int]]:
     """EntityRuler matches that do not start or end inside a Latin-script word."""
-    plain = to_halfwidth(text)
+    plain = tagging_copy(text)
     doc = doc if doc is not None else model.ruler_nlp(plain)
     spans = []
     for ent in doc.ents:
@@ -352,8 +432,8 @@ def cluster(text: str, spans, gazetteer: dict) -> list[dict]:
         mentions[id(by_key[(name_key(text[b:e]), kind)])].append([b, e])
     entities = []
     for c in sorted(clusters, key=lambda c: mentions[id(c)][0]):
-        if not c["gazetteer"]:
-            c["name"] = max(c["forms"], key=lambda f: (len(name_key(f)), c["forms"][f]))
+        if not c["gazetteer"]:  # the longest form, simplified (馬斯克 → 马斯克)
+            c["name"] = tagging_copy(max(c["forms"], key=lambda f: (len(name_key(f)), c["forms"][f])))
         entities.append({
             "id": f"E{len(entities)}",
             "name": c["name"],
@@ -366,16 +446,38 @@ def cluster(text: str, spans, gazetteer: dict) -> list[dict]:
 
 def annotate(records: list[dict], model: NerModel) -> list[dict]:
     """New records with the ``ner`` (mentions) and ``entities`` (clusters) layers added."""
-    texts = [to_halfwidth(r["text"]) for r in records]
+    texts = [tagging_copy(r["text"]) for r in records]
     out = []
-    for record, doc in zip(records, model.ruler_nlp.pipe(texts)):
+    for record, plain, doc in zip(records, texts, model.ruler_nlp.pipe(texts)):
         text = record["text"]
         stat = statistical_spans(text, sentence_spans(record), model)
         spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
+        spans = join_names(spans, plain)
         new = dict(record)
+        if record.get("tok"):
+            new["tok"] = tokens_agreeing(record["tok"], spans, text)
         new["ner"] = [[text[b:e], kind, b, e] for kind, b, e in spans]
         new["entities"] = cluster(text, spans, model.gazetteer)
         out.append(new)
+    return out
+
+
+def tokens_agreeing(tok: list, spans, text: str) -> list:
+    """The ``tok`` layer with the tokens inside each entity span merged into one (吴/恩达 →
+    吴恩达), so segmentation and NER agree. A span whose edge cuts a token leaves it alone."""
+    starts = {b: i for i, (_, b, _) in enumerate(tok)}
+    ends = {e: i for i, (_, _, e) in enumerate(tok)}
+    merged_ranges = sorted((starts[b], ends[e]) for _, b, e in spans
+                           if b in starts and e in ends and ends[e] > starts[b])
+    out, i = [], 0
+    for first, last in merged_ranges:
+        if first < i:
+            continue
+        out.extend(tok[i:first])
+        b, e = tok[first][1], tok[last][2]
+        out.append([text[b:e], b, e])
+        i = last + 1
+    out.extend(tok[i:])
     return out
 
 

@@ -32,6 +32,7 @@ from hanlp_trie import Trie
 from pipeline.normalize import to_halfwidth
 from pipeline.compiled import cached
 from pipeline.paths import REPO_ROOT
+from pipeline.stance import normalise
 
 VERSION = "zh.segment.crf_lexicon.v1"
 
@@ -331,9 +332,11 @@ class Segmenter:
     processes: int = 2
 
     def segment_texts(self, texts: list[str]) -> list[list[tuple[int, int]]]:
-        """Word spans (begin, end) of each text, decoded as one batch; whitespace belongs to no word."""
+        """Word spans (begin, end) of each text, decoded as one batch; whitespace belongs to no word.
+        Traditional script is read through its simplified 1:1 copy (``pipeline.stance.normalise``),
+        the script the model learned: 人類/認為 stay whole, and offsets are unchanged."""
         chunks = [(k, match.start(), match.group())
-                  for k, text in enumerate(texts) for match in _NON_SPACE.finditer(to_halfwidth(text))]
+                  for k, text in enumerate(texts) for match in _NON_SPACE.finditer(normalise(text))]
         labels = self.crf.decode([self.crf.emissions(piece, self.lexicon) for _, _, piece in chunks])
         spans: list[list[tuple[int, int]]] = [[] for _ in texts]
         for (k, offset, piece), tags in zip(chunks, labels):
