@@ -482,21 +482,67 @@ def tokens_agreeing(tok: list, spans, text: str) -> list:
 
 
 def entity_index(records: list[dict]) -> list[dict]:
-    """Corpus-level index: one row per (canonical name, type) with its documents and mention count.
+    """Corpus-level index: one row per entity of the batch with its documents and mention count.
+
+    Rows are keyed by :func:`name_key` (so 馬斯克 and 马斯克, X.AI and X.ai are one row), and
+    then a row whose name is a shorter form of exactly one longer row of the same type is
+    folded into it (:func:`link_forms`): 马斯克 into 埃隆·马斯克 when some document wrote
+    the full name. Rows that took in other names list them under ``aliases``.
 
     Document ids are unique (the clean stage quarantines repeats), so a document is already
     in a row only if one of its own entities put it there last: no search through the list,
     which made the index quadratic in the documents of common names (中国, 习近平).
     """
     rows: dict[tuple[str, str], dict] = {}
+    forms: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in records:
         for ent in record.get("entities", []):
-            row = rows.setdefault((ent["name"], ent["type"]),
-                                  {"name": ent["name"], "type": ent["type"], "docs": [], "mentions": 0})
+            key = (name_key(ent["name"]), ent["type"])
+            row = rows.setdefault(key, {"name": tagging_copy(ent["name"]), "type": ent["type"],
+                                        "docs": [], "mentions": 0})
             if not row["docs"] or row["docs"][-1] != record["id"]:
                 row["docs"].append(record["id"])
             row["mentions"] += len(ent["mentions"])
-    return sorted(rows.values(), key=lambda r: (-r["mentions"], r["name"]))
+            forms[key].update(name_key(a) for a in ent.get("aliases", []))
+    return sorted(link_forms(rows, forms, [r["id"] for r in records]), key=lambda r: (-r["mentions"], r["name"]))
+
+
+def _name_parts(name: str) -> list[str]:
+    return [p for p in re.split(r"[\s·]+", tagging_copy(name).lower()) if p]
+
+
+def link_forms(rows: dict, forms: dict, order: list[str]) -> list[dict]:
+    """Fold each row into the one longer row of its type that knows its name: as a
+    within-document alias there (马斯克 beside 埃隆·马斯克), or, for people, as the last part
+    of a multi-part name (Vance of JD Vance). An ambiguous short name (two people called 盖茨)
+    stays its own row."""
+    known: dict[tuple[str, str], set] = defaultdict(set)
+    for (key, kind), row in rows.items():
+        parts = _name_parts(row["name"])
+        for alias in forms[(key, kind)] | ({parts[-1]} if kind == "PER" and len(parts) > 1 else set()):
+            if alias != key:
+                known[(alias, kind)].add((key, kind))
+    # Only towards a longer key, so the links form no cycle.
+    targets = {}
+    for row_key in rows:
+        owners = {k for k in known.get(row_key, ()) if k in rows and len(k[0]) > len(row_key[0])}
+        if len(owners) == 1:
+            targets[row_key] = owners.pop()
+
+    def root(key):
+        while key in targets:
+            key = targets[key]
+        return key
+
+    position = {doc: i for i, doc in enumerate(order)}
+    out = {key: dict(row) for key, row in rows.items() if key not in targets}
+    for key, row in rows.items():
+        if key in targets:
+            main = out[root(key)]
+            main["docs"] = sorted(set(main["docs"]) | set(row["docs"]), key=position.get)
+            main["mentions"] += row["mentions"]
+            main["aliases"] = sorted(set(main.get("aliases", [])) | {row["name"]})
+    return list(out.values())
 
 
 def write_entity_index(records: list[dict], path: Path) -> None:
