@@ -2,22 +2,29 @@
 
 Three parts, applied per document:
 
-1. A character CRF (python-crfsuite, trained by ``python -m pipeline.train.ner`` on MSRA)
-   tags PER/LOC/ORG with BMES labels. Its features are character uni/bigrams, character
-   classes, and lexicon matches (People's Daily ``nr/ns/nt`` words and MSRA training names,
-   surnames, organisation/place endings, People's Daily's other words as word boundaries):
-   the lexicon is how unseen names get recognised.
+1. A character CRF (python-crfsuite, trained by ``python -m pipeline.train.ner`` on MSRA and
+   CLUENER2020 train) tags PER/LOC/ORG with BMES labels. Its features are character
+   uni/bigrams, character classes, lexicon matches (People's Daily ``nr/ns/nt`` words, jieba's
+   proper nouns, training names, surnames, organisation/place endings, other words as word
+   boundaries), Latin word shape (``Stuart Russell``) and the last character of an enclosing
+   《》 title (报 against 法). It reads :func:`tagging_copy` of the text: half-width,
+   simplified by OpenCC's 1:1 character table, one middle dot; so traditional script is
+   tagged like simplified and offsets still point into the original text.
 2. A spaCy ``EntityRuler`` with ``config/gazetteer.yaml`` adds the organisations, products
    and people the corpora never saw (OpenAI, X.ai, 英伟达, ChatGPT …) plus ``X.ai``-style
    patterns. **Precedence: the gazetteer wins on overlap**, except that a statistical span of
    the same type that strictly contains the gazetteer span, and no other gazetteer match, is
    kept (it is the fuller form: 微软公司 over 微软; but not 埃隆是特斯拉). Statistical spans
    that overlap no gazetteer match are kept as they are.
+   Then two same-type mentions joined only by a middle dot (理查 · 布兰森) or, Latin, one
+   space (Susan Rice) become one, and a ``tok`` layer gets the tokens inside each mention
+   merged (吴/恩达 → 吴恩达) so segmentation agrees with NER.
 3. Within a document, mentions are clustered: gazetteer aliases (and 特斯拉公司-style forms
    of a gazetteer organisation) join their entry; otherwise a mention joins a same-type
    cluster whose name contains it (马斯克, 埃隆 → 埃隆·马斯克), compared case- and
-   width-insensitively (X.AI = X.ai). The canonical name is the gazetteer name, else the
-   longest form.
+   width- and script-insensitively (X.AI = X.ai, 馬斯克 = 马斯克). The canonical name is
+   the gazetteer name, else the longest form, simplified. Across documents,
+   :func:`entity_index` links a short form to the one longer name that owns it.
 
 The spaCy Doc is built one token per character, and the ruler's patterns are tokenised the
 same way, so gazetteer matching does not depend on how the segmenter cut the text and token
@@ -45,7 +52,7 @@ from pipeline.paths import REPO_ROOT
 from pipeline.spacy_import import import_spacy
 from pipeline.stance import normalise
 
-VERSION = "zh.ner.crf_gazetteer.v1"
+VERSION = "zh.ner.crf_gazetteer.v2"
 TYPES = ("PER", "LOC", "ORG")
 
 # Multi-character endings of organisation and place names; single characters (省, 市, 部)

@@ -34,7 +34,7 @@ from pipeline.compiled import cached
 from pipeline.paths import REPO_ROOT
 from pipeline.stance import normalise
 
-VERSION = "zh.segment.crf_lexicon.v1"
+VERSION = "zh.segment.crf_lexicon.v2"
 
 MAX_WORD_LEN = 8  # longer lexicon words add almost no matches and cost lookups
 # Chunks of text given to one CRF call: whitespace is never inside a token.
