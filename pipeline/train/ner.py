@@ -231,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jieba", action="store_true",
                         help="add jieba's dictionary proper nouns as their own lexicon features")
     parser.add_argument("--cluener", action="store_true", help="add CLUENER2020 train (web text) to MSRA")
+    parser.add_argument("--cluener-copies", type=int, default=1,
+                        help="append each CLUENER sentence this many times (weights web text)")
     parser.add_argument("--scene-loc", action="store_true", help="train CLUENER's scene type as LOC (else O)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N sentences (tests)")
     args = parser.parse_args(argv)
@@ -264,8 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     for k, fold in enumerate(folds):
         others = [s for j, f in enumerate(folds) if j != k for s in f]
         lexicon = Lexicon({} if args.no_lexicon else merged(pd_words, names_of(others)))
-        for text, tags in fold:
-            trainer.append(sentence_features(text, lexicon), tags)
+        for index, (text, tags) in zip(range(k, len(train), args.folds), fold):
+            features = sentence_features(text, lexicon)
+            # Weight web text by repetition; copies stay in their sentence's fold (no name leak).
+            for _ in range(args.cluener_copies if index >= len(msra) else 1):
+                trainer.append(features, tags)
     trainer.set_params({"c1": args.c1, "c2": args.c2, "max_iterations": args.iterations,
                         "feature.possible_transitions": True})
     print(f"features built in {time.time() - started:.0f}s; training …", flush=True)
