@@ -439,8 +439,9 @@ def cluster(text: str, spans, gazetteer: dict) -> list[dict]:
         mentions[id(by_key[(name_key(text[b:e]), kind)])].append([b, e])
     entities = []
     for c in sorted(clusters, key=lambda c: mentions[id(c)][0]):
-        if not c["gazetteer"]:  # the longest form, simplified (馬斯克 → 马斯克)
-            c["name"] = tagging_copy(max(c["forms"], key=lambda f: (len(name_key(f)), c["forms"][f])))
+        if not c["gazetteer"]:  # the longest form, simplified, dot unspaced (理查 · 布蘭森 → 理查·布兰森)
+            longest = max(c["forms"], key=lambda f: (len(name_key(f)), c["forms"][f]))
+            c["name"] = _NAME_JOIN["dot"].sub("·", tagging_copy(longest))
         entities.append({
             "id": f"E{len(entities)}",
             "name": c["name"],

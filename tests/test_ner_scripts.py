@@ -75,6 +75,13 @@ def test_ner_join_names_dots_and_latin_spaces():
     assert ner.join_names(spans, plain) == [("PER", 0, 8), ("PER", 9, 19), ("PER", 20, 22), ("PER", 23, 25)]
 
 
+def test_ner_canonical_name_is_simplified_with_a_plain_dot():
+    text = "理查 · 布蘭森說，布蘭森"
+    (entity,) = ner.cluster(text, [("PER", 0, 8), ("PER", 10, 13)], {})
+    assert entity["name"] == "理查·布兰森" and entity["aliases"] == ["布蘭森", "理查 · 布蘭森"]   # surface forms kept
+    assert entity["mentions"] == [[0, 8], [10, 13]]
+
+
 def test_ner_tokens_agree_with_entity_spans():
     text = "吴恩达说谷歌大脑很好"
     tok = [["吴", 0, 1], ["恩达", 1, 3], ["说", 3, 4], ["谷歌", 4, 6], ["大", 6, 7], ["脑很", 7, 9], ["好", 9, 10]]
