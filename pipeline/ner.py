@@ -335,11 +335,25 @@ def statistical_spans(text: str, sentences, model: NerModel) -> list[tuple[str, 
             continue
         tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
         for t, b, e in bmes_spans(tags):
-            b, e = _trim(chunk, b, e)
-            if t in TYPES and e > b and _LETTER.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e]) \
-                    and (e - b > 1 or not chunk[b].isascii()):
-                spans.append((t, begin + b, begin + e))
+            for b, e in _name_pieces(chunk, b, e):
+                if t in TYPES and _LETTER.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e]) \
+                        and (e - b > 1 or not chunk[b].isascii()):
+                    spans.append((t, begin + b, begin + e))
     return spans
+
+
+def _name_pieces(chunk: str, b: int, e: int):
+    """The span cut at every space that is not between two Latin letters or digits (a space
+    joins Susan Rice, not 何宏军 邹加怡), each piece trimmed; :func:`join_names` puts
+    dotted names (理查 · 布兰森) back together."""
+    start = b
+    for i in range(b, e + 1):
+        if i == e or (chunk[i].isspace() and not (
+                i > b and i + 1 < e and _is_word_char(chunk[i - 1]) and _is_word_char(chunk[i + 1]))):
+            piece = _trim(chunk, start, i)
+            if piece[1] > piece[0]:
+                yield piece
+            start = i + 1
 
 
 def _is_word_char(char: str) -> bool:
@@ -493,9 +507,9 @@ def entity_index(records: list[dict]) -> list[dict]:
     """Corpus-level index: one row per entity of the batch with its documents and mention count.
 
     Rows are keyed by :func:`name_key` (so 馬斯克 and 马斯克, X.AI and X.ai are one row), and
-    then a row whose name is a shorter form of exactly one longer row of the same type is
-    folded into it (:func:`link_forms`): 马斯克 into 埃隆·马斯克 when some document wrote
-    the full name. Rows that took in other names list them under ``aliases``.
+    then a person row whose name is a shorter form of exactly one longer person row is folded
+    into it (:func:`link_forms`): 马斯克 into 埃隆·马斯克 when some document wrote the full
+    name. Rows that took in other names list them under ``aliases``.
 
     Document ids are unique (the clean stage quarantines repeats), so a document is already
     in a row only if one of its own entities put it there last: no search through the list,
@@ -520,14 +534,18 @@ def _name_parts(name: str) -> list[str]:
 
 
 def link_forms(rows: dict, forms: dict, order: list[str]) -> list[dict]:
-    """Fold each row into the one longer row of its type that knows its name: as a
-    within-document alias there (马斯克 beside 埃隆·马斯克), or, for people, as the last part
-    of a multi-part name (Vance of JD Vance). An ambiguous short name (two people called 盖茨)
-    stays its own row."""
+    """Fold each person row into the one multi-part person name (埃隆·马斯克, JD Vance) that
+    owns it: as one of its parts (马斯克, Vance) or as a within-document alias of it (伊隆·马斯克
+    is in the gazetteer's). An ambiguous short name (two people called 盖茨) stays its own
+    row. One-part names own nothing, so a boundary error (阮富仲佩挂) cannot swallow 阮富仲
+    across the batch; places and organisations are not folded, or a document's 英国伦敦
+    would swallow every 英国 of the batch."""
     known: dict[tuple[str, str], set] = defaultdict(set)
     for (key, kind), row in rows.items():
         parts = _name_parts(row["name"])
-        for alias in forms[(key, kind)] | ({parts[-1]} if kind == "PER" and len(parts) > 1 else set()):
+        if kind != "PER" or len(parts) < 2:
+            continue
+        for alias in forms[(key, kind)] | set(parts):
             if alias != key:
                 known[(alias, kind)].add((key, kind))
     # Only towards a longer key, so the links form no cycle.

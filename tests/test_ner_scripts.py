@@ -130,3 +130,10 @@ def test_segmenter_reads_traditional_script_through_the_simplified_copy():
 
     model = segment.load({"processes": 1})
     assert model.segment("人類認為") == ["人類", "認為"]
+
+
+def test_ner_name_pieces_cut_spaces_outside_latin_names():
+    chunk = "何宏军 邹加怡和Susan Rice"
+    assert list(ner._name_pieces(chunk, 0, 7)) == [(0, 3), (4, 7)]
+    assert list(ner._name_pieces(chunk, 8, 18)) == [(8, 18)]
+    assert list(ner._name_pieces("理查 · 布兰森", 0, 8)) == [(0, 2), (3, 4), (5, 8)]
