@@ -50,7 +50,7 @@ from pathlib import Path
 from pipeline.compiled import cached
 from pipeline.paths import REPO_ROOT
 from pipeline.spacy_import import import_spacy
-from pipeline.stance import normalise
+from pipeline.normalize import to_simplified_halfwidth
 
 VERSION = "zh.ner.crf_gazetteer.v2"
 TYPES = ("PER", "LOC", "ORG")
@@ -82,7 +82,7 @@ _TITLE = re.compile(r"《([^《》\n]{1,40})》")
 def tagging_copy(text: str) -> str:
     """The copy of ``text`` the models read: half-width, simplified (OpenCC's 1:1 character
     table, as stance uses), one middle dot. Same length, so offsets carry over to ``text``."""
-    return normalise(text).translate(_SEPARATOR_TO_DOT)
+    return to_simplified_halfwidth(text).translate(_SEPARATOR_TO_DOT)
 
 
 # --------------------------------------------------------------------------- features
@@ -255,7 +255,7 @@ class CharTokenizer:
 
 def name_key(name: str) -> str:
     """The form names are compared in: half-width, simplified, lower case, no name separators."""
-    return normalise(name).lower().translate(_NAME_SEPARATORS)
+    return to_simplified_halfwidth(name).lower().translate(_NAME_SEPARATORS)
 
 
 def build_ruler(gazetteer_path: Path):

@@ -28,3 +28,36 @@ def to_halfwidth(text: str) -> str:
     '你好，世界！'
     """
     return text.translate(_TABLE)
+
+
+def _traditional_to_simplified_table() -> dict[int, str]:
+    """OpenCC's character table (shipped in opencc-purepy): one character to one character,
+    so offsets survive. Empty when the package is missing: text is then seen as is."""
+    try:
+        import opencc_purepy
+    except ImportError:
+        return {}
+    from pathlib import Path
+
+    table = {}
+    path = Path(opencc_purepy.__file__).parent / "dicts" / "TSCharacters.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        source, _, targets = line.partition("\t")
+        first = targets.split(" ")[0]
+        if len(source) == 1 and len(first) == 1:
+            table[ord(source)] = first
+    return table
+
+
+_TO_SIMPLIFIED = _traditional_to_simplified_table()
+
+
+def to_simplified_halfwidth(text: str) -> str:
+    """Half-width and simplified (traditional characters by OpenCC's 1:1 table), same length:
+    what stance, segmentation and NER read, so traditional script meets the simplified
+    training data and offsets still point into ``text``.
+
+    >>> to_simplified_halfwidth("人類認為ＡＩ")
+    '人类认为AI'
+    """
+    return to_halfwidth(text).translate(_TO_SIMPLIFIED)

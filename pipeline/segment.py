@@ -32,7 +32,7 @@ from hanlp_trie import Trie
 from pipeline.normalize import to_halfwidth
 from pipeline.compiled import cached
 from pipeline.paths import REPO_ROOT
-from pipeline.stance import normalise
+from pipeline.normalize import to_simplified_halfwidth
 
 VERSION = "zh.segment.crf_lexicon.v2"
 
@@ -333,10 +333,10 @@ class Segmenter:
 
     def segment_texts(self, texts: list[str]) -> list[list[tuple[int, int]]]:
         """Word spans (begin, end) of each text, decoded as one batch; whitespace belongs to no word.
-        Traditional script is read through its simplified 1:1 copy (``pipeline.stance.normalise``),
+        Traditional script is read through its simplified 1:1 copy (``to_simplified_halfwidth``),
         the script the model learned: 人類/認為 stay whole, and offsets are unchanged."""
-        chunks = [(k, match.start(), match.group())
-                  for k, text in enumerate(texts) for match in _NON_SPACE.finditer(normalise(text))]
+        chunks = [(k, match.start(), match.group()) for k, text in enumerate(texts)
+                  for match in _NON_SPACE.finditer(to_simplified_halfwidth(text))]
         labels = self.crf.decode([self.crf.emissions(piece, self.lexicon) for _, _, piece in chunks])
         spans: list[list[tuple[int, int]]] = [[] for _ in texts]
         for (k, offset, piece), tags in zip(chunks, labels):

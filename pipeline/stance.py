@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.normalize import to_halfwidth
+from pipeline.normalize import to_halfwidth, to_simplified_halfwidth
 from pipeline.paths import CONFIG_DIR, REPO_ROOT
 
 VERSION = "zh.stance.cues.v2"
@@ -191,29 +191,10 @@ def load(config: dict | None = None) -> StanceModel:
 # ---------------------------------------------------------------- normalisation
 
 
-def _traditional_to_simplified_table() -> dict[int, str]:
-    """OpenCC's character table (shipped in opencc-purepy): one character to one character,
-    so offsets survive. Empty when the package is missing: the stage then sees text as is."""
-    try:
-        import opencc_purepy
-    except ImportError:
-        return {}
-    table = {}
-    path = Path(opencc_purepy.__file__).parent / "dicts" / "TSCharacters.txt"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        first = targets.split(" ")[0]
-        if len(source) == 1 and len(first) == 1:
-            table[ord(source)] = first
-    return table
-
-
-_TO_SIMPLIFIED = _traditional_to_simplified_table()
-
-
 def normalise(text: str) -> str:
-    """Half-width, simplified copy of ``text`` with the same length (offsets carry over)."""
-    return to_halfwidth(text).translate(_TO_SIMPLIFIED)
+    """Half-width, simplified copy of ``text`` with the same length (offsets carry over);
+    the OpenCC table lives in ``pipeline.normalize``, shared with segmentation and NER."""
+    return to_simplified_halfwidth(text)
 
 
 # ---------------------------------------------------------------- AI detection
