@@ -29,10 +29,9 @@ import numpy as np
 import pycrfsuite
 from hanlp_trie import Trie
 
-from pipeline.normalize import to_halfwidth
+from pipeline.normalize import to_halfwidth, to_simplified_halfwidth
 from pipeline.compiled import cached
 from pipeline.paths import REPO_ROOT
-from pipeline.normalize import to_simplified_halfwidth
 
 VERSION = "zh.segment.crf_lexicon.v2"
 
