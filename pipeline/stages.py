@@ -55,12 +55,13 @@ COMPONENTS: dict[str, ComponentSpec] = {spec.name: spec for spec in (
         "decode, strip page furniture, rejoin layout cuts (character trigram model), split sentences",
     ),
     ComponentSpec(
-        "zh.segment.crf_lexicon.v1", "pipeline.components.segment", ("text", "sentences"), ("tok",),
+        "zh.segment.crf_lexicon.v2", "pipeline.components.segment", ("text", "sentences"), ("tok",),
         "CRF over characters with lexicon features, trained on People's Daily 1998",
     ),
     ComponentSpec(
-        "zh.ner.crf_gazetteer.v1", "pipeline.components.ner", ("text", "sentences", "tok"), ("ner", "entities"),
-        "CRF tagger plus a spaCy EntityRuler gazetteer; mentions clustered per document",
+        "zh.ner.crf_gazetteer.v2", "pipeline.components.ner", ("text", "sentences", "tok"), ("ner", "entities", "tok"),
+        "CRF tagger (People's Daily, MSRA, CLUENER) on the simplified copy plus a spaCy EntityRuler "
+        "gazetteer; mentions clustered per document; tokens inside a name merged (segmentation agrees)",
     ),
     ComponentSpec(
         "zh.stance.cues.v2", "pipeline.components.stance.cues", ("text", "sentences", "entities"), ("stance",),
@@ -80,8 +81,8 @@ COMPONENTS: dict[str, ComponentSpec] = {spec.name: spec for spec in (
 
 STAGES: tuple[Stage, ...] = (
     Stage("clean", "batch", "zh.clean.rules.v1", "raw files → one record per article"),
-    Stage("segment", "shard", "zh.segment.crf_lexicon.v1", "word tokens"),
-    Stage("ner", "shard", "zh.ner.crf_gazetteer.v1", "named entities and their clusters"),
+    Stage("segment", "shard", "zh.segment.crf_lexicon.v2", "word tokens"),
+    Stage("ner", "shard", "zh.ner.crf_gazetteer.v2", "named entities and their clusters"),
     Stage("stance", "shard", "zh.stance.cues.v2", "AI-risk stance per sentence, holder, document profile"),
     Stage("summarize", "shard", "zh.summarize.clause_mmr.v1", "extractive summary"),
 )

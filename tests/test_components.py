@@ -24,7 +24,7 @@ def test_stages_command_prints_the_table_as_json():
     assert [row["name"] for row in rows] == ["clean", "segment", "ner", "stance", "summarize"]
     by_name = {row["name"]: row for row in rows}
     assert by_name["stance"]["component"] == "zh.stance.cues.v2"
-    assert "tok" in by_name["ner"]["requires"] and by_name["ner"]["assigns"] == ["ner", "entities"]
+    assert "tok" in by_name["ner"]["requires"] and by_name["ner"]["assigns"] == ["ner", "entities", "tok"]
     assert "pipeline/components/segment.py" in by_name["segment"]["modules"]
     for row in rows:
         assert all((REPO_ROOT / module).is_file() for module in row["modules"]), row["name"]
@@ -44,7 +44,7 @@ def test_an_unknown_component_is_named_with_the_known_ones():
         stages.component_for("stance", {"component": "zh.stance.magic.v9"})
     assert "zh.stance.magic.v9" in str(error.value) and "zh.stance.cues.v2" in str(error.value)
     with pytest.raises(ValueError):
-        stages.component_for("stance", {"component": "zh.segment.crf_lexicon.v1"})  # another stage's
+        stages.component_for("stance", {"component": "zh.segment.crf_lexicon.v2"})  # another stage's
 
 
 def test_a_component_that_writes_outside_its_assigns_is_stopped(monkeypatch):

@@ -56,6 +56,6 @@ def test_missing_model_names_the_file_and_the_fix(monkeypatch):
 
     monkeypatch.setattr(segment, "load", broken_load)
     with pytest.raises(RuntimeError) as error:
-        runner.build_component("segment", "zh.segment.crf_lexicon.v1", {"model": "models/segmenter"})
+        runner.build_component("segment", "zh.segment.crf_lexicon.v2", {"model": "models/segmenter"})
     message = str(error.value)
     assert "models/segmenter/config.json" in message and "git checkout -- models/segmenter" in message

@@ -2,22 +2,29 @@
 
 Three parts, applied per document:
 
-1. A character CRF (python-crfsuite, trained by ``python -m pipeline.train.ner`` on MSRA)
-   tags PER/LOC/ORG with BMES labels. Its features are character uni/bigrams, character
-   classes, and lexicon matches (People's Daily ``nr/ns/nt`` words and MSRA training names,
-   surnames, organisation/place endings, People's Daily's other words as word boundaries):
-   the lexicon is how unseen names get recognised.
+1. A character CRF (python-crfsuite, trained by ``python -m pipeline.train.ner`` on MSRA and
+   CLUENER2020 train) tags PER/LOC/ORG with BMES labels. Its features are character
+   uni/bigrams, character classes, lexicon matches (People's Daily ``nr/ns/nt`` words, jieba's
+   proper nouns, training names, surnames, organisation/place endings, other words as word
+   boundaries), Latin word shape (``Stuart Russell``) and the last character of an enclosing
+   《》 title (报 against 法). It reads :func:`tagging_copy` of the text: half-width,
+   simplified by OpenCC's 1:1 character table, one middle dot; so traditional script is
+   tagged like simplified and offsets still point into the original text.
 2. A spaCy ``EntityRuler`` with ``config/gazetteer.yaml`` adds the organisations, products
    and people the corpora never saw (OpenAI, X.ai, 英伟达, ChatGPT …) plus ``X.ai``-style
    patterns. **Precedence: the gazetteer wins on overlap**, except that a statistical span of
    the same type that strictly contains the gazetteer span, and no other gazetteer match, is
    kept (it is the fuller form: 微软公司 over 微软; but not 埃隆是特斯拉). Statistical spans
    that overlap no gazetteer match are kept as they are.
+   Then two same-type mentions joined only by a middle dot (理查 · 布兰森) or, Latin, one
+   space (Susan Rice) become one, and a ``tok`` layer gets the tokens inside each mention
+   merged (吴/恩达 → 吴恩达) so segmentation agrees with NER.
 3. Within a document, mentions are clustered: gazetteer aliases (and 特斯拉公司-style forms
    of a gazetteer organisation) join their entry; otherwise a mention joins a same-type
    cluster whose name contains it (马斯克, 埃隆 → 埃隆·马斯克), compared case- and
-   width-insensitively (X.AI = X.ai). The canonical name is the gazetteer name, else the
-   longest form.
+   width- and script-insensitively (X.AI = X.ai, 馬斯克 = 马斯克). The canonical name is
+   the gazetteer name, else the longest form, simplified. Across documents,
+   :func:`entity_index` links a short form to the one longer name that owns it.
 
 The spaCy Doc is built one token per character, and the ruler's patterns are tokenised the
 same way, so gazetteer matching does not depend on how the segmenter cut the text and token
@@ -40,12 +47,12 @@ from pathlib import Path
 
 from pipeline.components.gazetteer import read_gazetteer
 from pipeline.running.caches import cached
-from pipeline.record.text import HAN, NER_CLASSES, char_class, to_halfwidth
+from pipeline.record.text import NER_CLASSES, char_class, normalise
 from pipeline.config import with_defaults
 from pipeline.paths import REPO_ROOT
 from pipeline.spacy_import import import_spacy
 
-VERSION = "zh.ner.crf_gazetteer.v1"
+VERSION = "zh.ner.crf_gazetteer.v2"
 TYPES = ("PER", "LOC", "ORG")
 
 # Multi-character endings of organisation and place names; single characters (省, 市, 部)
@@ -56,11 +63,26 @@ SUFFIXES = {
     "LOC": ("自治区", "特别行政区", "地区", "半岛", "群岛", "高原", "平原", "大街", "广场"),
 }
 _SENTENCE_END = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-# A statistical span must hold a Han character and none of these: the CRF learned names from
-# 1998 news, and on web text it otherwise swallows URLs, markup and lists
-# ("OpenAI和Google/DeepMind这两家公司"). Latin-script names come from the gazetteer.
-_NOT_IN_NAMES = re.compile(r"[\s/:=?&()\[\]{}<>|\\，。；：！？、（）【】]")
+# A statistical span must hold a Han or Latin letter and none of these: on web text the CRF
+# otherwise swallows URLs, markup and lists ("OpenAI和Google/DeepMind这两家公司"). A single
+# space may join two words of a name (Stuart Russell), never two spaces or a line break.
+_NOT_IN_NAMES = re.compile(r"[\t\n\r/:=?&()\[\]{}<>|\\，。；：！？、（）【】]|\s\s")
+_LETTER = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NAME_SEPARATORS = str.maketrans("", "", "·•・‧ \u00b7\u2022")
+# Every middle dot a transliterated name may use (理查·布兰森, 比尔•盖茨, 山姆・奥特曼) is
+# tagged as "·", the one the training corpora use.
+_SEPARATOR_TO_DOT = str.maketrans("•・‧\u2022\u30fb\uff65\u2027", "·······")
+# Two same-type mentions joined only by a middle dot (with optional spaces) or, for Latin
+# words, one space are one name: 理查 · 布兰森, Susan Rice.
+_NAME_JOIN = {"dot": re.compile(r"\s?·\s?"), "space": re.compile(r" ")}
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_TITLE = re.compile(r"《([^《》\n]{1,40})》")
+
+
+def tagging_copy(text: str) -> str:
+    """The copy of ``text`` the models read: half-width, simplified (OpenCC's 1:1 character
+    table, as stance uses), one middle dot. Same length, so offsets carry over to ``text``."""
+    return normalise(text).translate(_SEPARATOR_TO_DOT)
 
 
 # --------------------------------------------------------------------------- features
@@ -123,11 +145,48 @@ class Lexicon:
         return feats
 
 
+def _shape(word: str) -> str:
+    """Capitalisation of a Latin word: Xx (Russell), X (IBM, or one capital), x (lower), xX (eBay)."""
+    if word[0].isupper():
+        return "X" if word.isupper() else "Xx"
+    return "x" if word.islower() else "xX"
+
+
+def latin_features(text: str) -> list[list[str]]:
+    """Word-level features for Latin letters: the lower-cased word, its shape and the letter's
+    place in it; and for one space between two Latin words, the two shapes. Characters alone
+    say little about ``Hinton``; CLUENER's many Latin names teach these."""
+    feats: list[list[str]] = [[] for _ in text]
+    words = list(_LATIN_WORD.finditer(text))
+    for m in words:
+        word, shape = m.group(), _shape(m.group())
+        for i in range(m.start(), m.end()):
+            place = "S" if len(word) == 1 else "B" if i == m.start() else "E" if i == m.end() - 1 else "M"
+            feats[i] += ["lw=" + word.lower()[:24], "ls=" + shape + place]
+    for left, right in zip(words, words[1:]):
+        if right.start() - left.end() == 1 and text[left.end()] == " ":
+            feats[left.end()].append("sp=" + _shape(left.group()) + _shape(right.group()))
+    return feats
+
+
+def title_features(text: str) -> list[list[str]]:
+    """Inside a 《》 title, every character knows the title's last character: 报/刊 (a
+    newspaper, an organisation) against 法/案/书 (a law, a book), learned from the data."""
+    feats: list[list[str]] = [[] for _ in text]
+    for m in _TITLE.finditer(text):
+        last = m.group(1)[-1]
+        for i in range(m.start(), m.end()):
+            feats[i] += ["T", "Te=" + last]
+    return feats
+
+
 def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
-    """CRF attributes for each character of one (half-width) sentence."""
+    """CRF attributes for each character of one sentence (its :func:`tagging_copy`)."""
     padded = "^^" + text + "$$"
     classes = "^^" + "".join(char_class(c, NER_CLASSES) for c in text) + "$$"
     lex = lexicon.match_features(text)
+    latin = latin_features(text)
+    titles = title_features(text)
     out = []
     for i in range(len(text)):
         a, b, c, d, e = padded[i:i + 5]
@@ -137,6 +196,8 @@ def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
             "k=" + classes[i + 1:i + 4],
         ]
         feats.extend(lex[i])
+        feats.extend(latin[i])
+        feats.extend(titles[i])
         out.append(feats)
     return out
 
@@ -182,8 +243,8 @@ class CharTokenizer:
 
 
 def name_key(name: str) -> str:
-    """The form names are compared in: half-width, lower case, no name separators."""
-    return to_halfwidth(name).lower().translate(_NAME_SEPARATORS)
+    """The form names are compared in: half-width, simplified, lower case, no name separators."""
+    return normalise(name).lower().translate(_NAME_SEPARATORS)
 
 
 def build_ruler(gazetteer_path: Path):
@@ -228,17 +289,58 @@ def sentence_spans(record: dict) -> list[tuple[int, int]]:
     return [m.span() for m in _SENTENCE_END.finditer(record["text"])]
 
 
+def _trim(chunk: str, b: int, e: int) -> tuple[int, int]:
+    while b < e and chunk[b].isspace():
+        b += 1
+    while e > b and chunk[e - 1].isspace():
+        e -= 1
+    return b, e
+
+
+def join_names(spans, plain: str):
+    """Join same-type neighbours separated only by a middle dot (理查 · 布兰森) or, both
+    Latin, by one space (Susan Rice): one name, tagged in two pieces."""
+    out: list[tuple[str, int, int]] = []
+    for kind, b, e in sorted(spans, key=lambda s: (s[1], s[2])):
+        if out and out[-1][0] == kind and out[-1][2] <= b:
+            gap = plain[out[-1][2]:b]
+            latin_pair = plain[out[-1][2] - 1:out[-1][2]].isascii() and plain[b:b + 1].isascii()
+            if (kind == "PER" and gap and _NAME_JOIN["dot"].fullmatch(gap)) or \
+                    (latin_pair and _NAME_JOIN["space"].fullmatch(gap) and plain[b:b + 1].isalpha()):
+                out[-1] = (kind, out[-1][1], e)
+                continue
+        out.append((kind, b, e))
+    return out
+
+
 def statistical_spans(text: str, sentences, model: NerModel) -> list[tuple[str, int, int]]:
     """CRF spans (type, begin, end) over the given sentence spans of ``text``."""
     spans = []
     for begin, end in sentences:
-        chunk = to_halfwidth(text[begin:end])
+        chunk = tagging_copy(text[begin:end])
         if not chunk.strip():
             continue
         tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
-        spans += [(t, begin + b, begin + e) for t, b, e in bmes_spans(tags)
-                  if t in TYPES and HAN.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e])]
+        for t, b, e in bmes_spans(tags):
+            for b, e in _name_pieces(chunk, b, e):
+                if t in TYPES and _LETTER.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e]) \
+                        and (e - b > 1 or not chunk[b].isascii()):
+                    spans.append((t, begin + b, begin + e))
     return spans
+
+
+def _name_pieces(chunk: str, b: int, e: int):
+    """The span cut at every space that is not between two Latin letters or digits (a space
+    joins Susan Rice, not 何宏军 邹加怡), each piece trimmed; :func:`join_names` puts
+    dotted names (理查 · 布兰森) back together."""
+    start = b
+    for i in range(b, e + 1):
+        if i == e or (chunk[i].isspace() and not (
+                i > b and i + 1 < e and _is_word_char(chunk[i - 1]) and _is_word_char(chunk[i + 1]))):
+            piece = _trim(chunk, start, i)
+            if piece[1] > piece[0]:
+                yield piece
+            start = i + 1
 
 
 def _is_word_char(char: str) -> bool:
@@ -247,7 +349,7 @@ def _is_word_char(char: str) -> bool:
 
 def gazetteer_spans(text: str, model: NerModel, doc=None) -> list[tuple[str, int, int]]:
     """EntityRuler matches that do not start or end inside a Latin-script word."""
-    plain = to_halfwidth(text)
+    plain = tagging_copy(text)
     doc = doc if doc is not None else model.ruler_nlp(plain)
     spans = []
     for ent in doc.ents:
@@ -338,8 +440,9 @@ def cluster(text: str, spans, gazetteer: dict) -> list[dict]:
         mentions[id(by_key[(name_key(text[b:e]), kind)])].append([b, e])
     entities = []
     for c in sorted(clusters, key=lambda c: mentions[id(c)][0]):
-        if not c["gazetteer"]:
-            c["name"] = max(c["forms"], key=lambda f: (len(name_key(f)), c["forms"][f]))
+        if not c["gazetteer"]:  # the longest form, simplified, dot unspaced (理查 · 布蘭森 → 理查·布兰森)
+            longest = max(c["forms"], key=lambda f: (len(name_key(f)), c["forms"][f]))
+            c["name"] = _NAME_JOIN["dot"].sub("·", tagging_copy(longest))
         entities.append({
             "id": f"E{len(entities)}",
             "name": c["name"],
@@ -350,18 +453,45 @@ def cluster(text: str, spans, gazetteer: dict) -> list[dict]:
     return entities
 
 
-def predict(records: list[dict], model: NerModel) -> list[tuple[list, list]]:
-    """``(ner, entities)`` of each record: mentions ``[text, type, begin, end]`` and clusters."""
-    texts = [to_halfwidth(r["text"]) for r in records]
+def predict(records: list[dict], model: NerModel) -> list[tuple[list | None, list, list]]:
+    """``(tok, ner, entities)`` of each record: the ``tok`` layer with the tokens inside each
+    entity span merged (None when the record has none), mentions ``[text, type, begin, end]``
+    and clusters."""
+    texts = [tagging_copy(r["text"]) for r in records]
     out = []
-    for record, doc in zip(records, model.ruler_nlp.pipe(texts)):
+    for record, plain, doc in zip(records, texts, model.ruler_nlp.pipe(texts)):
         text = record["text"]
         stat = statistical_spans(text, sentence_spans(record), model)
         spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
-        out.append(([[text[b:e], kind, b, e] for kind, b, e in spans], cluster(text, spans, model.gazetteer)))
+        spans = join_names(spans, plain)
+        tok = tokens_agreeing(record["tok"], spans, text) if record.get("tok") else None
+        out.append((tok, [[text[b:e], kind, b, e] for kind, b, e in spans], cluster(text, spans, model.gazetteer)))
     return out
 
 
-def set_annotations(records: list[dict], predictions: list[tuple[list, list]]) -> None:
-    for record, (mentions, entities) in zip(records, predictions):
+def set_annotations(records: list[dict], predictions: list[tuple[list | None, list, list]]) -> None:
+    for record, (tok, mentions, entities) in zip(records, predictions):
+        if tok is not None and tok != record["tok"]:
+            record["tok"] = tok
         record["ner"], record["entities"] = mentions, entities
+
+
+def tokens_agreeing(tok: list, spans, text: str) -> list:
+    """The ``tok`` layer with the tokens inside each entity span merged into one (吴/恩达 →
+    吴恩达), so segmentation and NER agree. A span whose edge cuts a token leaves it alone."""
+    starts = {b: i for i, (_, b, _) in enumerate(tok)}
+    ends = {e: i for i, (_, _, e) in enumerate(tok)}
+    merged_ranges = sorted((starts[b], ends[e]) for _, b, e in spans
+                           if b in starts and e in ends and ends[e] > starts[b])
+    out, i = [], 0
+    for first, last in merged_ranges:
+        if first < i:
+            continue
+        out.extend(tok[i:first])
+        b, e = tok[first][1], tok[last][2]
+        out.append([text[b:e], b, e])
+        i = last + 1
+    out.extend(tok[i:])
+    return out
+
+

