@@ -13,7 +13,7 @@ import importlib
 import io
 import sys
 
-EVAL_STAGES = ("clean", "segment", "ner", "stance", "summary")
+EVAL_STAGES = ("clean", "segment", "ner", "stance", "stance-docs", "summary")
 
 
 def _cmd_eval(argv: list[str]) -> int:
@@ -24,7 +24,7 @@ def _cmd_eval(argv: list[str]) -> int:
     if stage not in EVAL_STAGES:
         print(f"error: unknown stage {stage!r}; choose one of {', '.join(EVAL_STAGES)}", file=sys.stderr)
         return 2
-    module = importlib.import_module(f"pipeline.evaluate.{stage}")
+    module = importlib.import_module(f"pipeline.evaluate.{stage.replace('-', '_')}")
     return _json_on_stdout_only(module.main, rest)
 
 

@@ -83,7 +83,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("clean", "batch", "zh.clean.rules.v1", "raw files → one record per article"),
     Stage("segment", "shard", "zh.segment.crf_lexicon.v2", "word tokens"),
     Stage("ner", "shard", "zh.ner.crf_gazetteer.v2", "named entities and their clusters"),
-    Stage("stance", "shard", "zh.stance.cues.v2", "AI-risk stance per sentence, holder, document profile"),
+    Stage("stance", "shard", "zh.stance.e5mlp.v1", "AI-risk stance per sentence, holder, document profile"),
     Stage("summarize", "shard", "zh.summarize.clause_mmr.v1", "extractive summary"),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)

