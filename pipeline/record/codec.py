@@ -32,7 +32,12 @@ LAYERS = ("text", "meta", "sentences", "tok", "ner", "entities", "stance", "summ
 def dumps_bytes(obj) -> bytes:
     """Canonical JSON as UTF-8: readable Chinese, sorted keys, no spaces. orjson, because
     shards are tens of megabytes and the stdlib's encoder and decoder dominated re-runs."""
-    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    data = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    # U+2028/U+2029 are legal inside JSON strings, but str.splitlines() and many readers cut
+    # lines there: write them escaped, so a record is always exactly one line for everyone.
+    if b"\xe2\x80\xa8" in data or b"\xe2\x80\xa9" in data:
+        data = data.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return data
 
 
 def dumps(obj) -> str:

@@ -9,11 +9,12 @@ list with a reason from ``pipeline.readers.QUARANTINE_REASONS``.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
-from pathlib import Path
 
 from pipeline.components.clean.charlm import CharTrigramLM, LazyLM
 from pipeline.components.clean.cleaner import chinese_ratio, clean_unit
@@ -231,12 +232,18 @@ def deal(records: list[dict], shards: int) -> list[list[dict]]:
 
 
 def input_digest(files: list[str]) -> str:
-    """A hash over input file names and bytes: the clean stage's input version."""
+    """A hash over input file names and bytes: the clean stage's input version. Only regular
+    files are read (a FIFO would block, a link to /dev/zero never end), in blocks."""
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode("utf-8") + b"\0")
         try:
-            digest.update(Path(name).read_bytes())
+            if not stat.S_ISREG(os.stat(name).st_mode):
+                digest.update(b"<not a file>")
+                continue
+            with open(name, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
         except OSError:
             digest.update(b"<unreadable>")
     return digest.hexdigest()[:16]
