@@ -89,6 +89,22 @@ def clean_seconds(texts: list[str], megabytes: int, scratch: Path) -> float:
     return round(time.perf_counter() - started, 2)
 
 
+def stance_sentences_per_second() -> float:
+    """AI sentences per second of the configured stance component, model loaded
+    (:mod:`pipeline.evaluate.stance_speed`, on the AI sentences of train_docs)."""
+    import yaml
+
+    from pipeline.api import component
+    from pipeline.config import with_defaults
+    from pipeline.evaluate import stance_speed
+
+    config = yaml.safe_load((REPO_ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+    model = component("stance", with_defaults("stance", config.get("stance"))).model
+    if not hasattr(model, "stats"):  # the cue rules: no engine to time
+        return None
+    return stance_speed.measure(model, None, None)["ai_sentences_per_s"]
+
+
 def run(corpus: Path, scratch: Path, cores: int) -> dict:
     lines = corpus.read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines if line.strip()]
@@ -121,6 +137,7 @@ def run(corpus: Path, scratch: Path, cores: int) -> dict:
         "jieba_seg_s": round(jieba_seconds(texts[:-HELD_BACK]), 2),
         "clean_1mb_s": clean_seconds(texts, 1, scratch),
         "clean_4mb_s": clean_seconds(texts, 4, scratch),
+        "stance_ai_sentences_per_s": stance_sentences_per_second(),
     }
 
 
