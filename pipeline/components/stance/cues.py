@@ -32,8 +32,7 @@ from math import tanh
 from pipeline.components.stance.lexicon import (
     CONCERNED_CATEGORIES, DISMISSIVE_CATEGORIES, Cue, SentenceStance, StanceModel, is_about_ai, load,
 )
-from pipeline.components.stance.names import canonical_holder
-from pipeline.components.stance.profile import profile
+from pipeline.components.stance.profile import entity_names, profile, sentence_entries
 from pipeline.components.stance.speakers import _CLAUSE_END, sentence_holders
 from pipeline.record.text import normalise
 
@@ -173,40 +172,7 @@ def _stance_layer(record: dict, model: StanceModel) -> dict:
     sentences = [text[b:e] for b, e in spans]
     about_ai = [is_about_ai(s, model) for s in sentences]
     stances = [classify(s, model) if ai else SentenceStance("neutral", 0.0, 1.0, None) for s, ai in zip(sentences, about_ai)]
-    entity_names = [
-        name
-        for entity in record.get("entities") or []
-        if entity.get("type") in ("PER", "ORG")
-        for name in [entity["name"], *entity.get("aliases", [])]
-    ]
-    persons = [
-        name
-        for entity in record.get("entities") or []
-        if entity.get("type") == "PER"
-        for name in [entity["name"], *entity.get("aliases", [])]
-    ]
-    holders = sentence_holders(sentences, stances, model, entity_names, persons)
-
-    entries = []
-    for index, ((begin, end), sentence, ai, stance, holder) in enumerate(zip(spans, sentences, about_ai, stances, holders)):
-        if not ai:
-            continue
-        cue = None
-        if stance.cue:
-            cue_begin, cue_end = begin + stance.cue[0], begin + stance.cue[1]
-            cue = [text[cue_begin:cue_end], cue_begin, cue_end]
-        entries.append(
-            {
-                "sent": index,
-                "begin": begin,
-                "end": end,
-                "text": sentence,
-                "about_ai": True,
-                "stance": stance.label,
-                "score": stance.score,
-                "confidence": stance.confidence,
-                "cue": cue,
-                "holder": canonical_holder(holder, record, holders),
-            }
-        )
+    names, persons = entity_names(record)
+    holders = sentence_holders(sentences, stances, model, names, persons)
+    entries = sentence_entries(record, spans, about_ai, stances, holders)
     return {"version": VERSION, "sentences": entries, "profile": profile(entries)}

@@ -34,6 +34,7 @@ from pipeline.components.stance import cues as rules
 from pipeline.components.stance import features
 from pipeline.components.stance.holders import HolderModel
 from pipeline.components.stance.learners import Network
+from pipeline.components.stance.profile import entity_names, profile, sentence_entries
 from pipeline.paths import REPO_ROOT
 
 NAME = "zh.stance.e5mlp.v1"
@@ -112,7 +113,7 @@ class LearnedStance:
                 stances[i] = self._sentence_stance(sentences[i], p)
         entries = []
         if any(about_ai):
-            entity_names, persons = _names(record)
+            names, persons = entity_names(record)
             if self.holders is not None:
                 indices = [i for i, ai in enumerate(about_ai) if ai]
                 chosen = self.holders.predict(record, indices, [stances[i].label for i in indices])
@@ -120,21 +121,9 @@ class LearnedStance:
                 for i, holder in zip(indices, chosen):
                     holders[i] = holder
             else:
-                holders = rules.sentence_holders(sentences, stances, self.rules, entity_names, persons)
-            text = record["text"]
-            for index, ((begin, end), sentence, ai, stance, holder) in enumerate(zip(spans, sentences, about_ai, stances, holders)):
-                if not ai:
-                    continue
-                cue = None
-                if stance.cue:
-                    cue_begin, cue_end = begin + stance.cue[0], begin + stance.cue[1]
-                    cue = [text[cue_begin:cue_end], cue_begin, cue_end]
-                entries.append({
-                    "sent": index, "begin": begin, "end": end, "text": sentence, "about_ai": True,
-                    "stance": stance.label, "score": stance.score, "confidence": stance.confidence,
-                    "cue": cue, "holder": rules.canonical_holder(holder, record, holders),
-                })
-        return {"version": NAME, "sentences": entries, "profile": rules.profile(entries)}
+                holders = rules.sentence_holders(sentences, stances, self.rules, names, persons)
+            entries = sentence_entries(record, spans, about_ai, stances, holders)
+        return {"version": NAME, "sentences": entries, "profile": profile(entries)}
 
     def _sentence_stance(self, sentence: str, p: np.ndarray) -> rules.SentenceStance:
         label = self.labels[int(p.argmax())]
@@ -148,13 +137,6 @@ class LearnedStance:
     def set_annotations(self, records: list[dict], predictions: list[dict]) -> None:
         for record, layer in zip(records, predictions):
             record["stance"] = layer
-
-
-def _names(record: dict) -> tuple[list[str], list[str]]:
-    """The record's PER+ORG names and its PER names (with aliases), as the holder rules take them."""
-    entities = record.get("entities") or []
-    forms = lambda types: [n for e in entities if e.get("type") in types for n in [e["name"], *e.get("aliases", [])]]
-    return forms(("PER", "ORG")), forms(("PER",))
 
 
 # ---------------------------------------------------------------- stage API (the current runner)

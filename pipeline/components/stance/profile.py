@@ -1,11 +1,13 @@
-"""The document view of a stance layer: label counts, mean score, and each holder's side
-with its evidence sentences. Shared by every stance component, so the views read one shape."""
+"""The stance layer's shape, shared by every stance component so the views read one shape:
+its sentence entries (:func:`sentence_entries`), and the document view (:func:`profile`):
+label counts, mean score, and each holder's side with its evidence sentences."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
 from pipeline.components.stance.lexicon import LABELS
+from pipeline.components.stance.names import canonical_holder
 
 
 def label_for_score(mean_score: float) -> str:
@@ -39,3 +41,29 @@ def profile(entries: list[dict]) -> dict:
         "mean_score": round(mean_score, 3),
         "holders": holders,
     }
+
+
+def entity_names(record: dict) -> tuple[list[str], list[str]]:
+    """The record's PER and ORG names and its PER names (each with its aliases)."""
+    entities = record.get("entities") or []
+    forms = lambda types: [n for e in entities if e.get("type") in types for n in [e["name"], *e.get("aliases", [])]]
+    return forms(("PER", "ORG")), forms(("PER",))
+
+
+def sentence_entries(record: dict, spans, about_ai: list[bool], stances, holders: list[str | None]) -> list[dict]:
+    """One entry per AI sentence: span, text, stance, score, confidence, cue (a span of the
+    record's text) and holder (the canonical name of its NER entity)."""
+    text, entries = record["text"], []
+    for index, ((begin, end), ai, stance, holder) in enumerate(zip(spans, about_ai, stances, holders)):
+        if not ai:
+            continue
+        cue = None
+        if stance.cue:
+            cue_begin, cue_end = begin + stance.cue[0], begin + stance.cue[1]
+            cue = [text[cue_begin:cue_end], cue_begin, cue_end]
+        entries.append({
+            "sent": index, "begin": begin, "end": end, "text": text[begin:end], "about_ai": True,
+            "stance": stance.label, "score": stance.score, "confidence": stance.confidence,
+            "cue": cue, "holder": canonical_holder(holder, record, holders),
+        })
+    return entries
