@@ -97,3 +97,26 @@ def test_run_help_lists_our_options_and_config_keys_first():
     assert any("outputs" in line for line in head) and any("shards" in line for line in head)
     assert any("stance.threshold" in line for line in result.stdout.splitlines())
     assert len(result.stdout.splitlines()) < 120  # not Snakemake's 1,000-line help
+
+
+def test_a_killed_jobs_temporary_files_are_removed_and_never_published(tmp_path):
+    from pipeline.running.clean_job import run_clean
+    from pipeline.running.shard_job import run_stage
+    from pipeline.running.versions import publish
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    out = tmp_path / "out"
+    (out / "clean").mkdir(parents=True)
+    (out / "segment").mkdir(parents=True)
+    stale_clean = out / "clean" / ".shard-000.jsonl.k1ll3d.tmp"
+    stale_mine = out / "segment" / ".shard-000.manifest.json.k1ll3d.tmp"
+    other_shard = out / "segment" / ".shard-001.jsonl.inflight.tmp"  # another job's, still being written
+    for path in (stale_clean, stale_mine, other_shard):
+        path.write_bytes(b"")
+    run_clean([str(tmp_path / "in")], out / "clean", 1, {})
+    run_stage("segment", out / "clean" / "shard-000.jsonl", out / "segment" / "shard-000.jsonl", {})
+    assert not stale_clean.exists() and not stale_mine.exists() and other_shard.exists()
+    manifest = publish(out / "segment", out / "versions")
+    published = {p.name for p in (out / "versions" / "segment" / manifest["version"]).iterdir()}
+    assert not any(name.startswith(".") for name in published)

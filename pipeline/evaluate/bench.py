@@ -89,6 +89,19 @@ def clean_seconds(texts: list[str], megabytes: int, scratch: Path) -> float:
     return round(time.perf_counter() - started, 2)
 
 
+def long_sentence_seconds(texts: list[str], chars: int = 200_000) -> float:
+    """Seconds for one sentence of ``chars`` characters (news text with its end punctuation
+    taken out) through every stage in-process (:func:`pipeline.annotate`), models loaded."""
+    import pipeline
+
+    pipeline.annotate("人工智能的发展引起了专家的关注。")  # load every model first
+    run_on = "".join(text.replace("。", "，").replace("！", "，").replace("？", "，") for text in texts)
+    sentence = (run_on * (1 + chars // max(1, len(run_on))))[:chars] + "。"
+    started = time.perf_counter()
+    pipeline.annotate(sentence)
+    return round(time.perf_counter() - started, 2)
+
+
 def stance_sentences_per_second() -> float:
     """AI sentences per second of the configured stance component, model loaded
     (:mod:`pipeline.evaluate.stance_speed`, on the AI sentences of train_docs)."""
@@ -138,6 +151,7 @@ def run(corpus: Path, scratch: Path, cores: int) -> dict:
         "clean_1mb_s": clean_seconds(texts, 1, scratch),
         "clean_4mb_s": clean_seconds(texts, 4, scratch),
         "stance_ai_sentences_per_s": stance_sentences_per_second(),
+        "long_sentence_200k_s": long_sentence_seconds(texts),
     }
 
 

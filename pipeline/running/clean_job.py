@@ -27,6 +27,8 @@ def run_clean(inputs: list[str], out_dir: str | Path, shards: int, params: dict)
     """Ingest every input into ``shard-NNN.jsonl`` files plus ``quarantine.jsonl``."""
     started = time.time()
     out_dir = Path(out_dir)
+    for stale in out_dir.glob(".*.tmp"):  # a killed run's leftovers: this job alone writes here
+        stale.unlink(missing_ok=True)
     method = component_for("clean", params).name
     code = stage_modules("clean", params)
     params = {**params, "shards": shards, "charlm": CLEAN_MODEL, "page_roles": PAGE_ROLES_MODEL}  # the models fold into the version

@@ -36,6 +36,14 @@ def atomic_write_text(path: str | os.PathLike, text: str | bytes, durable: bool 
         raise
 
 
+def remove_stale_temporaries(folder: Path, names: list[str]) -> None:
+    """Delete the temporary files a killed job left behind for these output names (only its
+    own: jobs of other shards write into the same folder at the same time)."""
+    for name in names:
+        for stale in Path(folder).glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 def write_jsonl(path: str | os.PathLike, records: Iterable[dict]) -> int:
     """Atomically write records as canonical JSON lines; returns the count."""
     lines = [dumps_bytes(record) for record in records]

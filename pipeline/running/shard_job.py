@@ -21,7 +21,7 @@ from pipeline.components import Component, ContractError
 from pipeline.paths import ConfigError
 from pipeline.record.codec import dumps_bytes, line_digest, loads, read_lines
 from pipeline.running import versions
-from pipeline.running.files import atomic_write_text, write_lines
+from pipeline.running.files import atomic_write_text, remove_stale_temporaries, write_lines
 from pipeline.stages import component_for, stage_modules
 
 
@@ -37,6 +37,8 @@ def run_stage(stage: str, in_path: str | Path, out_path: str | Path, params: dic
     spec = component_for(stage, params)
     code = stage_modules(stage, params)
     in_path, out_path = Path(in_path), Path(out_path)
+    remove_stale_temporaries(out_path.parent, [out_path.name, out_path.with_suffix(".manifest.json").name,
+                                               out_path.with_suffix(".timing.json").name])
     lines = read_lines(in_path)
     upstream = versions.read_json(in_path.with_suffix(".manifest.json"))
     cache = ShardCache(out_path, versions.cache_key(versions.build_manifest(stage, spec.name, code, params, {}, {}, [])))

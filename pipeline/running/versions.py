@@ -185,7 +185,8 @@ def publish(stage_dir: Path, store: Path) -> dict:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         for path in sorted(stage_dir.iterdir()):
-            if path.is_file() and not path.name.endswith(".timing.json"):
+            # not timing (it measures), not a killed job's leftover temporary (.name.*.tmp)
+            if path.is_file() and not path.name.endswith(".timing.json") and not path.name.startswith("."):
                 shutil.copy2(path, staging / path.name)
         staging.rename(target)
     atomic_write_text(store / manifest["stage"] / "latest", manifest["version"] + "\n")
