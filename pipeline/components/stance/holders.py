@@ -131,6 +131,7 @@ class _Document:
                 self.entity_forms.append((_key(name), entity["id"], entity["type"]))
         self.mentions = [(b, e, kind) for _, kind, b, e in record.get("ner") or [] if kind in _TYPES]
         self.mention_starts = [b for b, _, _ in self.mentions]
+        self._mentions_by_sentence: dict[int, list] | None = None
         names = [n for ent in entities if ent.get("type") in ("PER", "ORG") for n in [ent["name"], *ent.get("aliases", [])]]
         persons = [n for ent in entities if ent.get("type") == "PER" for n in [ent["name"], *ent.get("aliases", [])]]
         sentences = [self.text[b:e] for b, e in self.spans]
@@ -189,6 +190,15 @@ class _Document:
 
     def sentence_of(self, position: int) -> int:
         return max(0, bisect.bisect_right(self.starts, position) - 1)
+
+    def mentions_in(self, index: int) -> list:
+        """The NER mentions of one sentence (indexed once: scanning every mention of the
+        document for every candidate made long documents quadratic)."""
+        if self._mentions_by_sentence is None:
+            self._mentions_by_sentence = {}
+            for mention in self.mentions:
+                self._mentions_by_sentence.setdefault(self.sentence_of(mention[0]), []).append(mention)
+        return self._mentions_by_sentence.get(index, [])
 
     def speakers(self, index: int) -> list:
         if index not in self._speakers:
@@ -423,7 +433,7 @@ def candidate_features(doc: _Document, index: int, candidate: Candidate, history
         verb = _SPEECH.search(body, end)
         clause_end = next((i for i in range(end, len(body)) if body[i] in _CLAUSE_END), len(body))
         clause_begin = max((i + 1 for i in range(begin) if body[i] in _CLAUSE_END), default=0)
-        first_mention = min((b - offset for b, _, _ in doc.mentions if doc.sentence_of(b) == index), default=begin)
+        first_mention = min((b - offset for b, _, _ in doc.mentions_in(index)), default=begin)
         features.update({
             "first_in_sentence": float(begin <= first_mention),
             "relative_position": begin / max(len(body), 1),
@@ -442,8 +452,7 @@ def candidate_features(doc: _Document, index: int, candidate: Candidate, history
         })
         lexical = [f"next={doc.token_after(offset + end)}", f"prev={doc.token_before(offset + begin)}",
                    f"next2={doc.token_after(offset + end, 2)}"]
-    elif any(doc.group(_key(doc.text[b:e])) == candidate.group for b, e, _ in doc.mentions
-             if doc.sentence_of(b) == index):
+    elif any(doc.group(_key(doc.text[b:e])) == candidate.group for b, e, _ in doc.mentions_in(index)):
         features["group_in_sentence"] = 1.0
     return features, lexical
 

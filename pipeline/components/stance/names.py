@@ -4,6 +4,7 @@ LeCun ~ Yann LeCun) and the canonical form a holder is reported under."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline.components.stance.speakers import _DOT_NAME, _LATIN_NAME
 from pipeline.record.text import normalise
@@ -16,9 +17,16 @@ def same_holder(a: str | None, b: str | None) -> bool:
     """
     if a is None or b is None:
         return a is b
-    a, b = (re.sub(r"\s+", "", normalise(x)) for x in (a, b))
-    shorter, longer = sorted((a, b), key=len)
+    a, b = _compact(a), _compact(b)
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
     return shorter == longer or (len(shorter) >= 2 and longer.endswith(shorter))
+
+
+@lru_cache(maxsize=1 << 16)
+def _compact(name: str) -> str:
+    """A name as names are compared: simplified, half-width, without whitespace (cached:
+    the holder model compares each new form with every form of the document)."""
+    return re.sub(r"\s+", "", normalise(name))
 
 
 def canonical_holder(name: str | None, record: dict, other_holders: list[str] = ()) -> str | None:
