@@ -122,8 +122,10 @@ def print_table(result: dict) -> None:
               f"{r['ai_detect']['p']:>7.3f}{r['ai_detect']['r']:>7.3f}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.evaluate.stance_cv", description=__doc__.splitlines()[0])
+def cross_validated_main(prog: str, description: str, evaluate, print_table, argv: list[str] | None) -> int:
+    """The command line both cross-validated stance evaluators share: the training corpus
+    (train_docs + dev by default), the model whose config names the variants, the cache."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--gold", type=Path, help="fully labelled documents (default: shared train_docs.jsonl)")
     parser.add_argument("--dev", type=Path, help="extra sentence gold grouped by doc (default: shared dev.jsonl)")
     parser.add_argument("--no-dev", action="store_true")
@@ -139,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cross_validated_main("python -m pipeline eval stance --cv", __doc__.splitlines()[0], evaluate, print_table, argv)
 
 
 if __name__ == "__main__":

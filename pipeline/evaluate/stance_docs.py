@@ -23,9 +23,7 @@ over all sides and over the non-neutral sides only (``sided``).
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 from pathlib import Path
 
 import yaml
@@ -36,7 +34,8 @@ from pipeline.components.stance import cues as rules
 from pipeline.components.stance import features
 from pipeline.components.stance.learned import LearnedStance
 from pipeline.evaluate.stance import prf
-from pipeline.paths import CONFIG_DIR, MODELS_DIR, shared_path
+from pipeline.evaluate.stance_cv import cross_validated_main
+from pipeline.paths import CONFIG_DIR, MODELS_DIR
 from pipeline.train import stance_model as trainer
 
 GOLD_SCORE = {"concerned": 1.0, "neutral": 0.0, "dismissive": -1.0}
@@ -191,22 +190,7 @@ def print_table(result: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.evaluate.stance_docs", description=__doc__.splitlines()[0])
-    parser.add_argument("--gold", type=Path, help="fully labelled documents (default: shared train_docs.jsonl)")
-    parser.add_argument("--dev", type=Path, help="extra stance training sentences (default: shared dev.jsonl)")
-    parser.add_argument("--no-dev", action="store_true")
-    parser.add_argument("--model", type=Path, default=MODELS_DIR / "stance")
-    parser.add_argument("--cache", type=Path, help="embedding cache folder")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    gold = args.gold or shared_path("eval", "ai_stance", "train_docs.jsonl")
-    dev = None if args.no_dev else (args.dev or shared_path("eval", "ai_stance", "dev.jsonl"))
-    result = evaluate(gold, dev, args.model, args.cache)
-    print_table(result)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False))
-    return 0
+    return cross_validated_main("python -m pipeline eval stance-docs", __doc__.splitlines()[0], evaluate, print_table, argv)
 
 
 if __name__ == "__main__":
