@@ -71,8 +71,8 @@ def build_records(docs: list[trainer.Doc]) -> tuple[list[dict], list[list[int | 
         records.append({"id": doc.id, "text": text, "meta": {}, "sentences": spans})
         unit_index.append(where)
     config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
-    records = segment.annotate(records, segment.load(config["segment"]))
-    records = ner.annotate(records, ner.load(config["ner"]))
+    records = annotate_with(segment, records, segment.load(config["segment"]))
+    records = annotate_with(ner, records, ner.load(config["ner"]))
     return records, unit_index
 
 
