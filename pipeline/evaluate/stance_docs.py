@@ -10,7 +10,8 @@ stored text, and aligning them to cleaned text would mix cleaning errors into th
 
 Systems: ``learned`` (the component, one model per fold trained on the other folds'
 documents + dev with the variants of ``models/stance/config.json``; the softmax temperature is
-the shipped model's) and ``rules`` (``zh.stance.cues.v2``) on the same records.
+the shipped model's; holders from the ``models/stance_holder`` recipe retrained per fold on the
+other folds' pages) and ``rules`` (``zh.stance.cues.v2``) on the same records.
 
 Measures: AI-detection P/R over all units; stance macro-F1 over gold AI units (a missed
 one counts as neutral); named-holder accuracy (``same_holder``; a missed sentence is wrong);
@@ -140,6 +141,22 @@ def score(docs, records, unit_index, layers) -> dict:
     return report
 
 
+def fold_holder_model(gold: Path, in_training, model_dir: Path = MODELS_DIR / "stance_holder"):
+    """The shipped holder recipe (``models/stance_holder/config.json``: learner, history) trained
+    only on the documents ``in_training`` accepts, on both views of each page as the trainer does."""
+    from pipeline.components.stance import holders as H
+    from pipeline.train import stance_holders as holder_trainer
+
+    recipe = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    records = holder_trainer.training_records(gold, sentence_view=recipe.get("sentence_view", True))
+    train = [r for r in records if in_training(r["id"])]
+    rule_model = rules.load({})
+    kind, weights, vocabulary = holder_trainer.fit(train, recipe["learner"], recipe["previous_in_training"],
+                                                   recipe.get("seed", 0), H.HolderModel(rule_model=rule_model))
+    return H.HolderModel(H.make_scorer(kind, weights), vocabulary, rule_model=rule_model,
+                         config={"beam": recipe.get("beam", 1)})
+
+
 def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stance", cache: Path | None = None,
              n_folds: int = 5, seed: int = trainer.SEED) -> dict:
     all_docs = trainer.read_docs(gold, dev)
@@ -160,6 +177,7 @@ def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stanc
             chosen.get("temperature", 1.0), seed)
         component = LearnedStance({}, encoder=CachedEncoder(embeddings), networks=(stance_net, detector_net),
                                   model_config=config)
+        component.holders = fold_holder_model(gold, lambda doc_id: folds.get(doc_id) != k)
         for record, layer in zip(test, component.predict(test)):
             learned_layers[record["id"]] = layer
     rule_layers = [out["stance"] for out in annotate_with(rules, records, rule_model)]
@@ -171,7 +189,8 @@ def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stanc
         "n": {"docs": len(docs), "units": sum(len(d.texts) for d in docs),
               "units_not_found": sum(w is None for ws in unit_index for w in ws),
               "gold_ai": sum(sum(d.about_ai) for d in docs)},
-        "variants": {"stance": chosen["stance_variant"], "detector": chosen["detector_variant"]},
+        "variants": {"stance": chosen["stance_variant"], "detector": chosen["detector_variant"],
+                     "holders": "models/stance_holder recipe, retrained per fold"},
         "folds": n_folds, "seed": seed, "gold": str(gold),
     }
 
