@@ -157,8 +157,24 @@ def fold_holder_model(gold: Path, in_training, model_dir: Path = MODELS_DIR / "s
                          config={"beam": recipe.get("beam", 1)})
 
 
+class _MemoHolders:
+    """A fold's holder model whose decoding is kept per record, so the same fold can be scored
+    under several ``min_confidence`` floors without decoding again."""
+
+    def __init__(self, model):
+        self.model, self.memo, self.floor = model, {}, 0.0
+
+    def predict(self, record, indices, stances):
+        key = (record["id"], tuple(indices), tuple(stances))
+        if key not in self.memo:
+            self.memo[key] = self.model.predict_with_confidence(record, indices, stances)
+        return self.model.confident(self.memo[key], self.floor)
+
+
 def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stance", cache: Path | None = None,
-             n_folds: int = 5, seed: int = trainer.SEED) -> dict:
+             n_folds: int = 5, seed: int = trainer.SEED, holder_floors: tuple[float, ...] = ()) -> dict:
+    """``holder_floors``: also score the learned system with these holder ``min_confidence``
+    values (``pipeline.train.holder_threshold`` chooses one from them)."""
     all_docs = trainer.read_docs(gold, dev)
     folds = trainer.folds_of(all_docs, n_folds, seed)
     docs = [d for d in all_docs if d.origin == "train_docs"]
@@ -166,7 +182,10 @@ def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stanc
     chosen = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     embeddings = features.EmbeddingCache(cache or trainer.default_cache())
     rule_model = rules.load({})
-    learned_layers: dict[str, dict] = {}
+    shipped_floor = float(json.loads((MODELS_DIR / "stance_holder" / "config.json").read_text(encoding="utf-8"))
+                          .get("min_confidence", 0.0))
+    floors = tuple(dict.fromkeys((shipped_floor, *holder_floors)))
+    layers_at: dict[float, dict[str, dict]] = {floor: {} for floor in floors}
     for k in range(n_folds):
         train = [d for d in all_docs if folds[d.id] != k]
         test = [r for r in records if folds[r["id"]] == k]
@@ -177,9 +196,12 @@ def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stanc
             chosen.get("temperature", 1.0), seed)
         component = LearnedStance({}, encoder=CachedEncoder(embeddings), networks=(stance_net, detector_net),
                                   model_config=config)
-        component.holders = fold_holder_model(gold, lambda doc_id: folds.get(doc_id) != k)
-        for record, layer in zip(test, component.predict(test)):
-            learned_layers[record["id"]] = layer
+        component.holders = _MemoHolders(fold_holder_model(gold, lambda doc_id: folds.get(doc_id) != k))
+        for floor in floors:
+            component.holders.floor = floor
+            for record, layer in zip(test, component.predict(test)):
+                layers_at[floor][record["id"]] = layer
+    learned_layers = layers_at[shipped_floor]
     rule_layers = [out["stance"] for out in annotate_with(rules, records, rule_model)]
     return {
         "systems": {
@@ -190,7 +212,9 @@ def evaluate(gold: Path, dev: Path | None, model_dir: Path = MODELS_DIR / "stanc
               "units_not_found": sum(w is None for ws in unit_index for w in ws),
               "gold_ai": sum(sum(d.about_ai) for d in docs)},
         "variants": {"stance": chosen["stance_variant"], "detector": chosen["detector_variant"],
-                     "holders": "models/stance_holder recipe, retrained per fold"},
+                     "holders": "models/stance_holder recipe, retrained per fold", "holder_min_confidence": shipped_floor},
+        "holder_floors": {str(floor): score(docs, records, unit_index, [layers_at[floor][r["id"]] for r in records])
+                          for floor in floors if floor != shipped_floor},
         "folds": n_folds, "seed": seed, "gold": str(gold),
     }
 

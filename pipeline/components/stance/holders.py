@@ -613,7 +613,18 @@ class HolderModel:
         beam = int(self.config.get("beam", 1))
         if beam > 1 and self.scorer is not None:
             return self.beam_search(record, ai_sentence_indices, stances, beam)
-        return [holder for holder, _ in self.decode(record, ai_sentence_indices, stances)]
+        return self.confident(self.predict_with_confidence(record, ai_sentence_indices, stances))
+
+    def predict_with_confidence(self, record: dict, ai_sentence_indices: list[int], stances: list[str]
+                                ) -> list[tuple[str | None, float]]:
+        """(holder, the model's probability of that choice) per sentence, before ``min_confidence``."""
+        return [(holder, confidence) for holder, _, confidence in self.decode(record, ai_sentence_indices, stances)]
+
+    def confident(self, scored: list[tuple[str | None, float]], min_confidence: float | None = None) -> list[str | None]:
+        """A name chosen with less than ``min_confidence`` (``config.json``, chosen by document-grouped
+        CV of the who-holds-what figures) becomes None: a person must not appear on a side on a guess."""
+        floor = float(self.config.get("min_confidence", 0.0) if min_confidence is None else min_confidence)
+        return [holder if holder is None or confidence >= floor else None for holder, confidence in scored]
 
     def beam_search(self, record, ai_sentence_indices, stances, width: int) -> list[str | None]:
         """The holder sequence with the highest summed log-probability among ``width`` kept
@@ -641,19 +652,22 @@ class HolderModel:
         return beams[0][2]
 
     def decode(self, record, ai_sentence_indices, stances, given_holders: list | None = None):
-        """(holder, (candidates, features, lexical contexts)) per sentence, in document order.
+        """(holder, (candidates, features, lexical contexts), probability of the choice) per
+        sentence, in document order.
         ``given_holders`` (training only) replaces the predicted holders of earlier sentences
         in the history by the given ones (teacher forcing)."""
         doc = self.document(record, ai_sentence_indices, stances)
         out, history = [], History()
         for k, (index, label) in enumerate(zip(ai_sentence_indices, stances)):
             found, matrix, lexical = feature_rows(doc, index, label, history)
-            holder = None
+            holder, confidence = None, 1.0
             if self.scorer is not None:
                 features = np.hstack([matrix, lexical_matrix(lexical, self.vocabulary)])
-                best = found[int(np.argmax(self.scorer(features)))]
+                row = int(np.argmax(self.scorer(features)))
+                best = found[row]
                 holder = None if best.form is None else (best.surface or best.form)
-            out.append((holder, (found, matrix, lexical)))
+                confidence = float(np.exp(log_probabilities(self.scorer, features)[row]))
+            out.append((holder, (found, matrix, lexical), confidence))
             history = history.after(index, given_holders[k] if given_holders is not None else holder)
         return out
 
