@@ -131,3 +131,13 @@ def test_holder_keys_pick_the_first_matching_holder_like_a_linear_scan():
             expected.append(key)
         keys = corpus.HolderKeys()
         assert [keys.key(name) for name in names] == expected, names
+
+
+def test_names_chosen_below_the_confidence_floor_become_no_holder():
+    from pipeline.components.stance.holders import HolderModel
+
+    scored = [("马斯克", 0.9), ("吴恩达", 0.35), (None, 0.6)]
+    model = HolderModel(config={"min_confidence": 0.5})
+    assert model.confident(scored) == ["马斯克", None, None]
+    assert model.confident(scored, min_confidence=0.0) == ["马斯克", "吴恩达", None]
+    assert HolderModel().confident(scored) == ["马斯克", "吴恩达", None]  # no floor configured: unchanged
