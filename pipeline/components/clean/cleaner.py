@@ -385,7 +385,12 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
         from pipeline.components.clean.html import html_to_tracked
         from pipeline.components.clean.page_roles import apply_page_roles
 
-        tracked = html_to_tracked(raw, meta) if unit.format == "html" else Tracked(raw, list(range(len(raw))))
+        if unit.format == "html":  # the visible text, then only its main content (trafilatura)
+            from pipeline.components.clean.main_content import keep_main_content
+
+            tracked = keep_main_content(raw, html_to_tracked(raw, meta), repairs)
+        else:
+            tracked = Tracked(raw, list(range(len(raw))))
         # Page structure: title and bylines to meta, furniture out, before the rules run.
         tracked = apply_page_roles(tracked, meta, repairs, keep_title="title" in unit.meta)
         paragraphs = read_paragraphs(tracked.text, meta, repairs)
