@@ -21,6 +21,7 @@ import argparse
 import bisect
 import hashlib
 import importlib
+import itertools
 import json
 import random
 import tempfile
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from pipeline.components.clean.page_roles import FEATURES, ROLES, decide_line, page_features, tag_with_marginals
 from pipeline.paths import shared_path
+from pipeline.train import page_titles
 
 DEFAULT_GOLD = "eval/ai_stance/train_docs.jsonl"
 VERSION = "zh.page_roles.crf.v1"
@@ -66,6 +68,11 @@ VARIANTS = {
     "maxent per line (crf without transitions), c1=0.1 c2=0.01": {"c1": 0.1, "c2": 0.01, "per_line": True},
 }
 DEFAULT_VARIANT = "crf c1=0.05 c2=0.05, neighbours ±1 len/end only"
+# The headline chooser (``pipeline.train.page_titles``): L2 strengths and name thresholds tried.
+TITLE_CHOICE_CS = (0.03, 0.1, 0.3)
+TITLE_NAME_THRESHOLDS = (0.0, 0.05, 0.1, 0.2)
+TITLE_REMOVE_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+TITLE_CHOICE_LEXICAL = False  # the CRF's character features left out (CV: no better, 10x the weights)
 
 
 def load_pages(path: Path) -> list[dict]:
@@ -274,12 +281,58 @@ def train(args: argparse.Namespace) -> dict:
     # The evaluator reuses this module's folds; reached by name so the modules stay acyclic.
     evaluation = importlib.import_module("pipeline.evaluate.clean")
 
-    results, _ = evaluation.evaluate(gold, True, component.PageRoleModel(out / "model.crfsuite", config))
-    config["clean_path_cv"] = results
+    committed = component.PageRoleModel(out / "model.crfsuite", config)
+    without_chooser, _ = evaluation.evaluate(gold, True, committed)
+    settings, trials = choose_title_settings(pages, chosen_predictions, gold, committed, args.seed, evaluation)
+    chooser = page_titles.fit([row for page, prediction in zip(pages, chosen_predictions)
+                               for row in page_titles.examples(page, _features(page, VARIANTS[DEFAULT_VARIANT]),
+                                                               prediction, settings["lexical"])],
+                              settings["c"], settings["threshold"], settings["lexical"])
+    chooser.name_threshold = settings["name_threshold"]
+    (out / "title_choice.json").write_text(json.dumps(chooser.to_json(), ensure_ascii=False, indent=1) + "\n",
+                                           encoding="utf-8")
+    config.update({"title_choice": "title_choice.json", "title_choice_settings": settings,
+                   "title_choice_cv": trials})
+    committed.title_chooser = chooser
+    results, _ = evaluation.evaluate(gold, True, committed)
+    config["clean_path_cv"] = {"roles + headline chooser": results["roles"], "roles only": without_chooser["roles"],
+                               "rules only (peer)": results["rules only (peer)"]}
     config["wall_seconds"] = round(time.time() - started, 1)
     (out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / "MODEL_CARD.md").write_text(model_card(config), encoding="utf-8")
     return config
+
+
+def choose_title_settings(pages: list[dict], predictions: list, gold: Path, committed, seed: int,
+                          evaluation) -> tuple[dict, list[dict]]:
+    """The headline chooser's C and thresholds (to name the page, to take the headline out
+    of the text), chosen through the clean path on the CRF's folds (every fold's chooser
+    learnt from its training pages only, by an inner CV). Most titles right wins; ties go
+    to more body kept, more furniture removed, then the higher thresholds."""
+    variant = VARIANTS[DEFAULT_VARIANT]
+    trials, best = [], None
+    with tempfile.TemporaryDirectory() as tmp:
+        models = evaluation.fold_models(pages, Path(tmp), committed.config["body_floor"])
+        for c in TITLE_CHOICE_CS:
+            choosers, outcomes = page_titles.cross_validate_choosers(pages, predictions, variant, seed, c,
+                                                                     TITLE_CHOICE_LEXICAL)
+            table = page_titles.threshold_table(outcomes)
+            for threshold, name_threshold in itertools.product(TITLE_REMOVE_THRESHOLDS, TITLE_NAME_THRESHOLDS):
+                for model, chooser in zip(models, choosers):
+                    chooser.threshold, chooser.name_threshold = threshold, name_threshold
+                    model.title_chooser = chooser
+                results, _ = evaluation.evaluate(gold, True, committed, models=models)
+                row = {"c": c, "lexical": TITLE_CHOICE_LEXICAL, "threshold": threshold,
+                       "name_threshold": name_threshold, **{m: results["roles"][m] for m in evaluation.MEASURES}}
+                trials.append(row)
+                print(f"headline chooser C={c} remove>={threshold} name>={name_threshold}: "
+                      + " ".join(f"{m} {row[m]}" for m in evaluation.MEASURES), flush=True)
+                key = (row["titles_right"], row["body_kept"], row["furniture_removed"], threshold, name_threshold)
+                if best is None or key > best[0]:
+                    best = (key, row)
+            trials[-1]["line_table"] = table
+    settings = {k: best[1][k] for k in ("c", "lexical", "threshold", "name_threshold")}
+    return settings, trials
 
 
 def model_card(config: dict) -> str:
