@@ -138,3 +138,27 @@ def test_eval_clean_with_other_gold_prints_one_json_object_last(tmp_path, capsys
     assert result["ours"]["body_kept"] == 1.0 and result["ours"]["titles_right"] == 1.0
     assert result["ours"]["meta_removed"] == 1.0 and result["ours"]["furniture_removed"] == 1.0
     assert result["peer_rules_only"]["furniture_removed"] == 0.0  # the rules keep the share line
+
+
+def _article(headline: str, n: int) -> list[str]:
+    return [headline, *(f"第{n}篇文章的第{k}段说，人工智能的发展需要规则，也需要耐心和时间，各方意见并不一致。" for k in range(3))]
+
+
+def test_a_file_of_articles_parted_by_separator_lines_is_split_at_them(lm):
+    lines = [*_article("第一篇的标题在这里", 1), "", "------", "", *_article("第二篇的标题在这里", 2), "",
+             "* * *", *_article("第三篇的标题", 3)]
+    text = "\n".join(lines)
+    records = clean_unit(Unit(id="many", text=text, source_file="many.txt", encoding="utf-8", format="text"), lm)
+    assert [r["id"] for r in records] == ["many-1", "many-2", "many-3"]
+    assert [r["meta"]["title"] for r in records[1:]] == ["第二篇的标题在这里", "第三篇的标题"]
+    for n, record in enumerate(records, 1):
+        assert all(f"第{n}篇文章的第{k}段" in record["text"] for k in range(3))
+        assert "------" not in record["text"] and "* * *" not in record["text"]
+        assert text[raw_index(record["offsets"], len(record["text"]) - 1)] == record["text"][-1]
+
+
+def test_a_separator_followed_by_body_text_is_a_section_break_not_an_article(lm):
+    lines = [*_article("标题在这里", 1), "* * *", *_article("", 2)[1:]]
+    records = clean_unit(Unit(id="one", text="\n".join(lines), source_file="one.txt", encoding="utf-8", format="text"), lm)
+    assert len(records) == 1
+    assert "第2篇文章的第0段" in records[0]["text"]
