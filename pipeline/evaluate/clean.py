@@ -11,7 +11,7 @@ half-width on both sides).
 
 On the default gold the role model is cross-validated: the pages of each fold are cleaned
 with a model trained without them (same folds, seed and learner as
-``pipeline.train.page_roles``; the committed ``body_floor``; the headline chooser learnt
+``pipeline.train.page_roles``; the committed floors; the headline chooser learnt
 again per fold with the committed settings). With ``--gold`` elsewhere the
 committed model is used as is. The rule cleaner without the role step runs as the peer.
 """
@@ -84,8 +84,8 @@ def summarise(scores: list[dict]) -> dict:
     }
 
 
-def fold_models(pages: list[dict], folder: Path, floor: float, title_choice: dict | None = None
-                ) -> list[page_roles.PageRoleModel]:
+def fold_models(pages: list[dict], folder: Path, floor: float, title_choice: dict | None = None,
+                floor_long: float | None = None) -> list[page_roles.PageRoleModel]:
     """One model per fold, trained without that fold's pages (as the training script does);
     with ``title_choice`` settings (the committed config's), each with its fold's headline
     chooser, learnt from that fold's training pages only."""
@@ -100,7 +100,8 @@ def fold_models(pages: list[dict], folder: Path, floor: float, title_choice: dic
     for k in range(training.FOLDS):
         model_file = folder / f"fold{k}.crfsuite"
         training.train_crf([p for p, f in zip(pages, fold) if f != k], variant, str(model_file), seed)
-        config = {"body_floor": floor, "features": {**page_roles.FEATURES, **variant.get("features", {})}}
+        config = {"body_floor": floor, "body_floor_long": floor_long,
+                  "features": {**page_roles.FEATURES, **variant.get("features", {})}}
         models.append(page_roles.PageRoleModel(model_file, config, choosers[k]))
     return models
 
@@ -116,7 +117,8 @@ def evaluate(gold: Path, cross_validated: bool, committed: page_roles.PageRoleMo
         folder = Path(tmp)
         if cross_validated:
             models = models or fold_models(pages, folder, committed.config["body_floor"],
-                                           committed.config.get("title_choice_settings"))
+                                           committed.config.get("title_choice_settings"),
+                                           committed.config.get("body_floor_long"))
             fold = training.folds_of(pages, training.SEED)
             model_of = lambda i: models[fold[i]]
         else:

@@ -12,7 +12,8 @@ such as 分享 or 阅读 is learnt from the training pages, not listed here).
 keeps (body), what goes to ``meta`` (title, author, date, source) and what is dropped,
 with the reason for ``repairs``. Dropping body text is worse than keeping clutter, so a
 line is taken out of the body only when the model's marginal probability that it is body
-stays under ``config["body_floor"]`` (chosen by cross-validation).
+stays under ``config["body_floor"]`` (``config["body_floor_long"]`` for lines of several
+sentences; both chosen by cross-validation).
 """
 
 from __future__ import annotations
@@ -151,8 +152,9 @@ def _recurrence(position: int, texts: list[str], counts: Counter) -> dict[str, f
 
 
 def _punctuation(position: int, texts: list[str], counts: Counter) -> dict[str, float]:
-    """Share of punctuation and symbols: menus, counters and separators are dense in them."""
-    text = texts[position]
+    """Share of punctuation and symbols: menus, counters and separators are dense in them.
+    Markdown markup (**bold**, > quotes, list marks) is not counted: exports are full of it."""
+    text = line_patterns.MARKUP.sub("", line_patterns.IMAGE.sub("", texts[position]))
     visible = [c for c in text if not c.isspace()]
     if not visible:
         return {}
@@ -270,10 +272,10 @@ class PageRoleModel:
         roles = ["blank"] * len(lines)
         if not features:
             return roles, [], features
-        floor = self.config.get("body_floor", 0.5)
+        floor, floor_long = self.config.get("body_floor", 0.5), self.config.get("body_floor_long")
         tagged = tag_with_marginals(self.tagger, features)
         for i, (label, marginals) in zip((i for i, line in enumerate(lines) if line.strip()), tagged):
-            roles[i] = decide_line(label, marginals, floor)
+            roles[i] = decide_line(label, marginals, line_floor(lines[i], floor, floor_long))
         return roles, [marginals for _, marginals in tagged], features
 
     def predict(self, lines: list[str]) -> tuple[list[str], list[float]]:
@@ -287,6 +289,14 @@ class PageRoleModel:
     def predict_roles(self, lines: list[str]) -> list[str]:
         """One role per line; blank lines get ``"blank"``."""
         return self.predict(lines)[0]
+
+
+def line_floor(text: str, floor: float, floor_long: float | None = None) -> float:
+    """The body floor of one line: ``floor_long`` (when set) for a line of two or more
+    sentences, whose wrong drop loses several body units, ``floor`` for the rest."""
+    if floor_long is None:
+        return floor
+    return floor_long if sum(text.count(c) for c in "。！？!?") >= 2 else floor
 
 
 def decide_line(label: str, marginals: dict[str, float], body_floor: float) -> str:
@@ -449,10 +459,12 @@ _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s*|\*\*|__")
 
 def _rule_owned(text: str) -> bool:
     """Lines the rule cleaner (``pipeline.components.clean.cleaner``) already reads or drops itself, with
-    its own log entry: header fields, bylines, END markers, credits, images, bare URLs."""
+    its own log entry: header fields, bylines, END markers, credits, images, bare URLs,
+    separator lines (where one file's articles part)."""
     stripped = line_patterns.IMAGE.sub("", text).strip()
     return (not stripped or bool(line_patterns.HEADER.match(text) or line_patterns.END.match(stripped)
             or line_patterns.CREDIT.match(stripped) or line_patterns.URL_LINE.match(stripped)
+            or line_patterns.SEPARATOR.match(stripped)
             or (line_patterns.BYLINE.match(stripped) and len(stripped) <= 40)))
 
 
@@ -550,7 +562,9 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
             roles[number] = "body"
             continue
         following = next((t for t in texts[number + 1:] if t.strip()), "")
-        if _rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following))):
+        previous = next((t for t in reversed(texts[:number]) if t.strip()), "")
+        if (_rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following)))
+                or line_patterns.SEPARATOR.match(previous)):  # the headline of a next article: the rules split there
             roles[number] = "body"
     headline = None
     if not structured:
