@@ -57,3 +57,11 @@ def test_tiny_training_picks_the_headline_wherever_the_menu_is(tmp_path):
         texts = [line for line in held_out["lines"] if line.strip()]
         position, _ = chooser.best(features, marginals, texts)
         assert texts[position] == "一个从没见过的新标题"
+
+
+def test_copies_of_the_headline_are_dropped_as_furniture():
+    texts = ["李开复谈人工智能的焦虑", "李开复谈人工智能的焦虑", "", "李开复谈人工智能的焦虑图1",
+             "李开复谈人工智能的焦虑，这是他最近常说的话，也是正文的第一句。", "其他正文。"]
+    roles = ["title", "body", "blank", "body", "body", "body"]
+    page_roles._drop_copies_of_headline(texts, roles, [0])
+    assert roles == ["title", "furniture", "blank", "furniture", "body", "body"]

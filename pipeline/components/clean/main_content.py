@@ -52,10 +52,11 @@ def _squashed(text: str) -> tuple[str, list[int]]:
 def align(walk: str, extracted: str) -> tuple[list[bool], float]:
     """Which characters of ``walk`` the extracted lines cover, and the share of extracted
     (non-space) characters found. Lines are searched in reading order from where the
-    previous one ended; a repeat of an earlier extracted line is skipped."""
+    previous one ended (a window ahead, so the cost stays linear), then from the start (an
+    extractor may repeat or reorder a line)."""
     flat, positions = _squashed(walk)
     covered = [False] * len(walk)
-    cursor, found, total, seen = 0, 0, 0, set()
+    cursor, found, total = 0, 0, 0
 
     def mark(begin: int, length: int) -> None:
         for k in range(begin, begin + length):
@@ -63,9 +64,8 @@ def align(walk: str, extracted: str) -> tuple[list[bool], float]:
 
     for line in extracted.splitlines():
         piece = "".join(line.split())
-        if not piece or piece in seen:
+        if not piece:
             continue
-        seen.add(piece)
         total += len(piece)
         at = flat.find(piece, cursor, cursor + SEARCH_WINDOW + len(piece))
         if at < 0:

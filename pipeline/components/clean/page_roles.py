@@ -518,7 +518,29 @@ def _choose_headline(model: PageRoleModel, texts: list[str], roles: list[str], n
         elif roles[number] == "body":
             repairs.append({"action": "keep", "reason": f"headline guess (score {scores[p]:.2f}) names the page, "
                             "kept in the text", "text": texts[number].strip()[:200], "line": number + 1})
-    return [numbers[p] for p in run]
+    chosen = [numbers[p] for p in run]
+    if COPIES_OF_HEADLINE:
+        _drop_copies_of_headline(texts, roles, chosen)
+    return chosen
+
+
+COPIES_OF_HEADLINE = True
+COPY_SUFFIX_MAX = 6  # 图1, (3): what a caption or a repeat adds to the headline it copies
+
+
+def _drop_copies_of_headline(texts: list[str], roles: list[str], headline: list[int]) -> None:
+    """Lines elsewhere that repeat the headline (a page title over the article title, image
+    captions made of the headline and a number) are furniture: the article's text is not a
+    copy of its own headline."""
+    title = "".join(normalise(texts[n].strip()) for n in headline)
+    if len(title) < 6:
+        return
+    for number, text in enumerate(texts):
+        line = normalise(text.strip())
+        if number in headline or not line or _rule_owned(text):
+            continue
+        if line.startswith(title) and len(line) - len(title) <= COPY_SUFFIX_MAX:
+            roles[number] = "furniture"
 
 
 def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool = False,
