@@ -162,3 +162,20 @@ def test_a_separator_followed_by_body_text_is_a_section_break_not_an_article(lm)
     records = clean_unit(Unit(id="one", text="\n".join(lines), source_file="one.txt", encoding="utf-8", format="text"), lm)
     assert len(records) == 1
     assert "第2篇文章的第0段" in records[0]["text"]
+
+
+def test_a_headline_guess_kept_in_the_text_is_not_glued_to_the_next_line(lm, monkeypatch):
+    """A headline the chooser is unsure of stays in the text, but as its own paragraph."""
+    from pipeline.components.clean.title_choice import TitleChooser
+
+    model = page_roles.load()
+    unsure = TitleChooser({"candidate=0": 5.0}, -5.5, threshold=0.99, name_threshold=0.1)  # line 0 scores 0.38
+    monkeypatch.setattr(model, "title_chooser", unsure)
+    monkeypatch.setitem(model.config, "body_floor", 0.0)  # the CRF keeps every line in the body
+    monkeypatch.setitem(model.config, "body_floor_long", 0.0)
+    text = "\n".join([HEADLINE, *BODY, "另一段正文，讲的是别的事情，也有不少细节，需要慢慢读完。"])
+    with page_roles.using_model(model):
+        record = clean_page(text, lm)
+    assert record["meta"]["title"] == HEADLINE
+    assert record["text"].split("\n")[:2] == [HEADLINE, BODY[0]]
+    assert any(r["reason"].startswith("headline guess") for r in record["repairs"])

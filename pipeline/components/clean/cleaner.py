@@ -99,8 +99,10 @@ def _join_lines(first: Tracked, newline_index: int, second: Tracked) -> Tracked:
     return first + second
 
 
-def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragraph]:
-    """Lines → paragraphs, taking header fields into ``meta`` and dropping boilerplate."""
+def read_paragraphs(text: str, meta: dict, repairs: list[dict], ends_paragraph: frozenset[int] = frozenset()
+                    ) -> list[Paragraph]:
+    """Lines → paragraphs, taking header fields into ``meta`` and dropping boilerplate.
+    ``ends_paragraph``: 1-based numbers of lines never joined to the next (a headline)."""
     paragraphs: list[Paragraph] = []
     gap, after_end, previous_open, separated = 0, False, False, False
     for number, line in enumerate(_lines(text), 1):
@@ -151,7 +153,7 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
             paragraphs.append(Paragraph(cleaned, number, gap, after_separator=separated))
             separated = False
         # A headline right after a separator line is never glued to the first sentence under it.
-        previous_open = not _is_complete(paragraphs[-1].text) and not (
+        previous_open = not _is_complete(paragraphs[-1].text) and number not in ends_paragraph and not (
             paragraphs[-1].after_separator and len(paragraphs[-1].text) <= ARTICLE_TITLE_MAX_CHARS)
         gap = 0
     return paragraphs
@@ -414,7 +416,8 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
             tracked = Tracked(raw, list(range(len(raw))))
         # Page structure: title and bylines to meta, furniture out, before the rules run.
         tracked = apply_page_roles(tracked, meta, repairs, keep_title="title" in unit.meta)
-        paragraphs = read_paragraphs(tracked.text, meta, repairs)
+        headline_lines = frozenset(meta.pop("_headline_lines", ()))  # a guessed headline kept in the text
+        paragraphs = read_paragraphs(tracked.text, meta, repairs, headline_lines)
         for paragraph in paragraphs:  # indices into the raw source, not the extracted text
             paragraph.body = Tracked(paragraph.body.text, [tracked.index[i] if i >= 0 else -1 for i in paragraph.body.index])
     else:
@@ -426,7 +429,8 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
         _repair_layout(article, lm)
         tracked = _assemble(article, raw, html=unit.format == "html")
         doc_id = unit.id if len(articles) == 1 else f"{unit.id}-{number}"
-        article.meta.setdefault("title", tracked.text.split("\n", 1)[0][:60])
+        guess = article.meta.pop("headline_guess", None)  # page_roles' unsure headline, kept in the text
+        article.meta.setdefault("title", guess or tracked.text.split("\n", 1)[0][:60])
         article.meta["article"] = number
         article.meta["articles_in_unit"] = len(articles)
         records.append({

@@ -151,14 +151,18 @@ def _recurrence(position: int, texts: list[str], counts: Counter) -> dict[str, f
     return {f"recurs={min(n, 3)}": 1.0, "recurs_first" if first else "recurs_later": 1.0}
 
 
+_MENU_PUNCTUATION = {"Po", "Pd", "Pc", "Sm", "Sc", "Sk", "So"}  # not Ps/Pe/Pi/Pf: brackets and quotes
+
+
 def _punctuation(position: int, texts: list[str], counts: Counter) -> dict[str, float]:
     """Share of punctuation and symbols: menus, counters and separators are dense in them.
-    Markdown markup (**bold**, > quotes, list marks) is not counted: exports are full of it."""
+    Markdown markup (**bold**, > quotes, list marks) is not counted, nor are quotation marks
+    and brackets: exports are full of the one, quoted speech of the other."""
     text = line_patterns.MARKUP.sub("", line_patterns.IMAGE.sub("", texts[position]))
     visible = [c for c in text if not c.isspace()]
     if not visible:
         return {}
-    punct = sum(unicodedata.category(c)[0] in "PS" for c in visible) / len(visible)
+    punct = sum(unicodedata.category(c) in _MENU_PUNCTUATION for c in visible) / len(visible)
     return {f"punct={_bucket(punct, (0.02, 0.06, 0.12, 0.25))}": 1.0}
 
 
@@ -490,22 +494,24 @@ def _rules_know_the_format(texts: list[str]) -> bool:
 
 
 def _choose_headline(model: PageRoleModel, texts: list[str], roles: list[str], numbers: list[int],
-                     features: list[dict], marginals: list[dict], repairs: list[dict]) -> list[int] | None:
-    """Line numbers of the headline ``model.title_chooser`` picks (its best candidate, with
-    the adjacent candidates it is as sure of: a headline set on two lines), or None. A pick
-    reaching the chooser's ``threshold`` leaves the text (role title); a weaker one only
-    names the page (its line keeps the role the CRF gave it: dropping body text is worse
-    than a title kept)."""
+                     features: list[dict], marginals: list[dict], repairs: list[dict],
+                     may_drop: bool = True) -> tuple[list[int] | None, bool]:
+    """``(line numbers of the headline model.title_chooser picks, whether it is sure)``: its
+    best candidate, with the adjacent candidates it is as sure of (a headline set on two
+    lines); ``(None, False)`` without a pick. A pick reaching the chooser's ``threshold``
+    leaves the text (role title) unless ``may_drop`` is false (pages too short to tell a
+    headline from a paragraph cut by layout); a weaker one only names the page (its line
+    keeps the role the CRF gave it: dropping body text is worse than a title kept)."""
     chooser = model.title_chooser
     if chooser is None:
-        return None
+        return None, False
     scores = chooser.scores(features, marginals, [normalise(texts[n].strip()) for n in numbers])
     if not scores:
-        return None
+        return None, False
     position = max(scores, key=lambda p: (scores[p], -p))
     score = scores[position]
     if score < chooser.name_threshold or _rule_owned(texts[numbers[position]]):
-        return None
+        return None, False
     run = [position]
     while run[0] - 1 in scores and scores[run[0] - 1] >= chooser.threshold:
         run.insert(0, run[0] - 1)
@@ -513,15 +519,15 @@ def _choose_headline(model: PageRoleModel, texts: list[str], roles: list[str], n
         run.append(run[-1] + 1)
     for p in run:
         number = numbers[p]
-        if scores[p] >= chooser.threshold:
+        if scores[p] >= chooser.threshold and may_drop:
             roles[number] = "title"
         elif roles[number] == "body":
             repairs.append({"action": "keep", "reason": f"headline guess (score {scores[p]:.2f}) names the page, "
                             "kept in the text", "text": texts[number].strip()[:200], "line": number + 1})
     chosen = [numbers[p] for p in run]
-    if COPIES_OF_HEADLINE:
+    if COPIES_OF_HEADLINE and may_drop:
         _drop_copies_of_headline(texts, roles, chosen)
-    return chosen
+    return chosen, score >= chooser.threshold and may_drop
 
 
 COPIES_OF_HEADLINE = True
@@ -588,12 +594,18 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
         if (_rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following)))
                 or line_patterns.SEPARATOR.match(previous)):  # the headline of a next article: the rules split there
             roles[number] = "body"
-    headline = None
+    headline, sure = None, False
     if not structured:
         if not short:
             meta["page_roles"] = model.config.get("version", "page_roles")  # provenance; see clean._classify
-        headline = _choose_headline(model, texts, roles, numbers, features, marginals, repairs)
+        headline, sure = _choose_headline(model, texts, roles, numbers, features, marginals, repairs,
+                                          may_drop=not short)
     body, found, dropped = split_page(texts, roles, None if structured or short else title_scores, headline)
+    if headline and not sure and "title" in found and any(roles[n] == "body" for n in headline):
+        # A guess kept in the text names the page only if nothing else does (an HTML <title>,
+        # the rules' byline titles): the cleaner reads ``headline_guess`` last.
+        found["headline_guess"] = found.pop("title")
+        meta["_headline_lines"] = [n + 1 for n in headline]  # and it is not glued to the next line
     removed = {item["line"] for item in dropped}
     keep_text, keep_index, last = [], [], 0
     for number in sorted(removed):  # one pass: cost linear in the page
