@@ -31,7 +31,6 @@ from pipeline.record.text import to_halfwidth
 from pipeline.paths import shared_path
 from pipeline.components.clean.readers import read_units
 from pipeline.train import page_roles as training
-from pipeline.train import page_titles
 
 MEASURES = ("body_kept", "furniture_removed", "meta_removed", "titles_right")
 BARS = {"body_kept": 0.98, "furniture_removed": 0.85, "meta_removed": 0.85, "titles_right": 0.85}  # issue 17
@@ -93,7 +92,7 @@ def fold_models(pages: list[dict], folder: Path, floor: float, title_choice: dic
     fold = training.folds_of(pages, seed)
     choosers = [None] * training.FOLDS
     if title_choice:
-        choosers = page_titles.fold_choosers(pages, variant, seed, title_choice["c"], title_choice["lexical"])
+        choosers = training.fold_choosers(pages, variant, seed, title_choice["c"], title_choice["lexical"])
         for chooser in choosers:
             chooser.threshold, chooser.name_threshold = title_choice["threshold"], title_choice["name_threshold"]
     models = []

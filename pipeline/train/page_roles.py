@@ -345,6 +345,31 @@ def train(args: argparse.Namespace) -> dict:
     return config
 
 
+def fold_choosers(pages: list[dict], variant: dict, seed: int, c: float, lexical: bool) -> list:
+    """One headline chooser per outer fold (``folds_of``), each learnt from inner
+    out-of-fold CRF marginals of that fold's training pages only."""
+    fold = folds_of(pages, seed)
+    choosers = []
+    for k in range(FOLDS):
+        members = [i for i in range(len(pages)) if fold[i] != k]
+        inner = cross_validate([pages[i] for i in members], variant, seed)
+        rows = [row for i, prediction in zip(members, inner)
+                for row in page_titles.examples(pages[i], _features(pages[i], variant), prediction, lexical)]
+        choosers.append(page_titles.fit(rows, c, lexical=lexical))
+    return choosers
+
+
+def cross_validate_choosers(pages: list[dict], outer: list, variant: dict, seed: int, c: float,
+                            lexical: bool) -> tuple[list, list[dict]]:
+    """Fold choosers and their out-of-fold outcomes on the held-out pages (``outer``: the
+    CRF's out-of-fold predictions of every page, same folds)."""
+    fold = folds_of(pages, seed)
+    choosers = fold_choosers(pages, variant, seed, c, lexical)
+    outcomes = [page_titles.page_outcome(page, _features(page, variant), outer[i], choosers[fold[i]])
+                for i, page in enumerate(pages)]
+    return choosers, outcomes
+
+
 def choose_title_settings(pages: list[dict], predictions: list, gold: Path, committed, seed: int,
                           evaluation) -> tuple[dict, list[dict]]:
     """The headline chooser's C and thresholds (to name the page, to take the headline out
@@ -357,7 +382,7 @@ def choose_title_settings(pages: list[dict], predictions: list, gold: Path, comm
         models = evaluation.fold_models(pages, Path(tmp), committed.config["body_floor"],
                                         floor_long=committed.config.get("body_floor_long"))
         for c in TITLE_CHOICE_CS:
-            choosers, outcomes = page_titles.cross_validate_choosers(pages, predictions, variant, seed, c,
+            choosers, outcomes = cross_validate_choosers(pages, predictions, variant, seed, c,
                                                                      TITLE_CHOICE_LEXICAL)
             table = page_titles.threshold_table(outcomes)
             for threshold, name_threshold in itertools.product(TITLE_REMOVE_THRESHOLDS, TITLE_NAME_THRESHOLDS):

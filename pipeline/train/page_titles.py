@@ -72,32 +72,3 @@ def threshold_table(outcomes: list[dict]) -> list[dict]:
         table.append({"threshold": t, "titles_right": round(sum(o["right"] for o in chosen) / max(1, titled), 4),
                       "chosen_pages": len(chosen), "body_units_removed": sum(o["body_units"] for o in chosen)})
     return table
-
-
-def fold_choosers(pages: list[dict], variant: dict, seed: int, c: float, lexical: bool) -> list[TitleChooser]:
-    """One chooser per outer fold of ``pipeline.train.page_roles``, each learnt from inner
-    out-of-fold CRF marginals of that fold's training pages only."""
-    from pipeline.train import page_roles as training  # the CRF trainer imports this module
-
-    fold = training.folds_of(pages, seed)
-    choosers = []
-    for k in range(training.FOLDS):
-        members = [i for i in range(len(pages)) if fold[i] != k]
-        inner = training.cross_validate([pages[i] for i in members], variant, seed)
-        rows = [row for i, prediction in zip(members, inner)
-                for row in examples(pages[i], training._features(pages[i], variant), prediction, lexical)]
-        choosers.append(fit(rows, c, lexical=lexical))
-    return choosers
-
-
-def cross_validate_choosers(pages: list[dict], outer: list, variant: dict, seed: int, c: float,
-                            lexical: bool) -> tuple[list[TitleChooser], list[dict]]:
-    """Fold choosers and their out-of-fold outcomes on the held-out pages (``outer``: the
-    CRF's out-of-fold predictions of every page, same folds)."""
-    from pipeline.train import page_roles as training
-
-    fold = training.folds_of(pages, seed)
-    choosers = fold_choosers(pages, variant, seed, c, lexical)
-    outcomes = [page_outcome(page, training._features(page, variant), outer[i], choosers[fold[i]])
-                for i, page in enumerate(pages)]
-    return choosers, outcomes
