@@ -138,3 +138,44 @@ def test_eval_clean_with_other_gold_prints_one_json_object_last(tmp_path, capsys
     assert result["ours"]["body_kept"] == 1.0 and result["ours"]["titles_right"] == 1.0
     assert result["ours"]["meta_removed"] == 1.0 and result["ours"]["furniture_removed"] == 1.0
     assert result["peer_rules_only"]["furniture_removed"] == 0.0  # the rules keep the share line
+
+
+def _article(headline: str, n: int) -> list[str]:
+    return [headline, *(f"第{n}篇文章的第{k}段说，人工智能的发展需要规则，也需要耐心和时间，各方意见并不一致。" for k in range(3))]
+
+
+def test_a_file_of_articles_parted_by_separator_lines_is_split_at_them(lm):
+    lines = [*_article("第一篇的标题在这里", 1), "", "------", "", *_article("第二篇的标题在这里", 2), "",
+             "* * *", *_article("第三篇的标题", 3)]
+    text = "\n".join(lines)
+    records = clean_unit(Unit(id="many", text=text, source_file="many.txt", encoding="utf-8", format="text"), lm)
+    assert [r["id"] for r in records] == ["many-1", "many-2", "many-3"]
+    assert [r["meta"]["title"] for r in records[1:]] == ["第二篇的标题在这里", "第三篇的标题"]
+    for n, record in enumerate(records, 1):
+        assert all(f"第{n}篇文章的第{k}段" in record["text"] for k in range(3))
+        assert "------" not in record["text"] and "* * *" not in record["text"]
+        assert text[raw_index(record["offsets"], len(record["text"]) - 1)] == record["text"][-1]
+
+
+def test_a_separator_followed_by_body_text_is_a_section_break_not_an_article(lm):
+    lines = [*_article("标题在这里", 1), "* * *", *_article("", 2)[1:]]
+    records = clean_unit(Unit(id="one", text="\n".join(lines), source_file="one.txt", encoding="utf-8", format="text"), lm)
+    assert len(records) == 1
+    assert "第2篇文章的第0段" in records[0]["text"]
+
+
+def test_a_headline_guess_kept_in_the_text_is_not_glued_to_the_next_line(lm, monkeypatch):
+    """A headline the chooser is unsure of stays in the text, but as its own paragraph."""
+    from pipeline.components.clean.title_choice import TitleChooser
+
+    model = page_roles.load()
+    unsure = TitleChooser({"candidate=0": 5.0}, -5.5, threshold=0.99, name_threshold=0.1)  # line 0 scores 0.38
+    monkeypatch.setattr(model, "title_chooser", unsure)
+    monkeypatch.setitem(model.config, "body_floor", 0.0)  # the CRF keeps every line in the body
+    monkeypatch.setitem(model.config, "body_floor_long", 0.0)
+    text = "\n".join([HEADLINE, *BODY, "另一段正文，讲的是别的事情，也有不少细节，需要慢慢读完。"])
+    with page_roles.using_model(model):
+        record = clean_page(text, lm)
+    assert record["meta"]["title"] == HEADLINE
+    assert record["text"].split("\n")[:2] == [HEADLINE, BODY[0]]
+    assert any(r["reason"].startswith("headline guess") for r in record["repairs"])

@@ -11,7 +11,8 @@ half-width on both sides).
 
 On the default gold the role model is cross-validated: the pages of each fold are cleaned
 with a model trained without them (same folds, seed and learner as
-``pipeline.train.page_roles``; the committed ``body_floor``). With ``--gold`` elsewhere the
+``pipeline.train.page_roles``; the committed floors; the headline chooser learnt
+again per fold with the committed settings). With ``--gold`` elsewhere the
 committed model is used as is. The rule cleaner without the role step runs as the peer.
 """
 
@@ -82,28 +83,41 @@ def summarise(scores: list[dict]) -> dict:
     }
 
 
-def fold_models(pages: list[dict], folder: Path, floor: float) -> list[page_roles.PageRoleModel]:
-    """One model per fold, trained without that fold's pages (as the training script does)."""
+def fold_models(pages: list[dict], folder: Path, floor: float, title_choice: dict | None = None,
+                floor_long: float | None = None) -> list[page_roles.PageRoleModel]:
+    """One model per fold, trained without that fold's pages (as the training script does);
+    with ``title_choice`` settings (the committed config's), each with its fold's headline
+    chooser, learnt from that fold's training pages only."""
     seed, variant = training.SEED, training.VARIANTS[training.DEFAULT_VARIANT]
     fold = training.folds_of(pages, seed)
+    choosers = [None] * training.FOLDS
+    if title_choice:
+        choosers = training.fold_choosers(pages, variant, seed, title_choice["c"], title_choice["lexical"])
+        for chooser in choosers:
+            chooser.threshold, chooser.name_threshold = title_choice["threshold"], title_choice["name_threshold"]
     models = []
     for k in range(training.FOLDS):
         model_file = folder / f"fold{k}.crfsuite"
         training.train_crf([p for p, f in zip(pages, fold) if f != k], variant, str(model_file), seed)
-        config = {"body_floor": floor, "features": {**page_roles.FEATURES, **variant.get("features", {})}}
-        models.append(page_roles.PageRoleModel(model_file, config))
+        config = {"body_floor": floor, "body_floor_long": floor_long,
+                  "features": {**page_roles.FEATURES, **variant.get("features", {})}}
+        models.append(page_roles.PageRoleModel(model_file, config, choosers[k]))
     return models
 
 
-def evaluate(gold: Path, cross_validated: bool, committed: page_roles.PageRoleModel) -> tuple[dict, dict]:
-    """``(results, seconds)`` for the role cleaner and the rules-only peer."""
+def evaluate(gold: Path, cross_validated: bool, committed: page_roles.PageRoleModel,
+             models: list[page_roles.PageRoleModel] | None = None) -> tuple[dict, dict]:
+    """``(results, seconds)`` for the role cleaner and the rules-only peer. ``models``: fold
+    models already trained (the training script compares choosers on one set)."""
     pages = training.load_pages(gold)
     lm = LazyLM()
     results, seconds = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if cross_validated:
-            models = fold_models(pages, folder, committed.config["body_floor"])
+            models = models or fold_models(pages, folder, committed.config["body_floor"],
+                                           committed.config.get("title_choice_settings"),
+                                           committed.config.get("body_floor_long"))
             fold = training.folds_of(pages, training.SEED)
             model_of = lambda i: models[fold[i]]
         else:

@@ -8,7 +8,8 @@ never loses the way back to the source. Steps, in order:
 2. markdown and boilerplate removed (images, credits 图｜/文｜, ``END`` and the footer after
    it, reader-group and follow calls);
 3. lines → paragraphs; a line broken inside a sentence is joined to the next;
-4. several articles in one file are split at their bylines (本报记者 …);
+4. several articles in one file are split at their bylines (本报记者 …) and at separator
+   lines followed by a headline;
 5. per article: image captions removed, paragraphs cut by layout rejoined with their
    continuation wherever it was set (``pipeline.charlm`` scores the joins), pull quotes
    that repeat body text removed (or used to complete a paragraph whose end was lost);
@@ -35,6 +36,7 @@ TERMINAL = set("。！？!?…；;：:")
 CAPTION_MIN_GAP = 3  # blank lines around an image placeholder in page exports
 CAPTION_MAX_CHARS = 40
 HEADING_MAX_CHARS = 30
+ARTICLE_TITLE_MAX_CHARS = 60  # a headline under a separator line opens a new article
 JOIN_MIN_SCORE = 1.0  # log-odds a continuation must reach after a mid-word cut
 JOIN_MIN_SCORE_AFTER_COMMA = -0.5  # a paragraph ending in ，or 、 is surely cut: accept weaker evidence
 UNMATCHED_COST = 1.0
@@ -55,6 +57,7 @@ class Paragraph:
     line: int  # 1-based line number of its first line in the raw text
     gap_before: int  # blank lines between it and the previous kept line
     kind: str = "body"  # body | heading | caption | pull_quote | byline | title
+    after_separator: bool = False  # a separator line (----) came before it
 
     @property
     def text(self) -> str:
@@ -96,10 +99,12 @@ def _join_lines(first: Tracked, newline_index: int, second: Tracked) -> Tracked:
     return first + second
 
 
-def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragraph]:
-    """Lines → paragraphs, taking header fields into ``meta`` and dropping boilerplate."""
+def read_paragraphs(text: str, meta: dict, repairs: list[dict], ends_paragraph: frozenset[int] = frozenset()
+                    ) -> list[Paragraph]:
+    """Lines → paragraphs, taking header fields into ``meta`` and dropping boilerplate.
+    ``ends_paragraph``: 1-based numbers of lines never joined to the next (a headline)."""
     paragraphs: list[Paragraph] = []
-    gap, after_end, previous_open = 0, False, False
+    gap, after_end, previous_open, separated = 0, False, False, False
     for number, line in enumerate(_lines(text), 1):
         raw = line.text
         if after_end:
@@ -129,6 +134,8 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
             reason = "bare URL line"
         elif line_patterns.END.match(stripped):
             reason, after_end = "END marker", True
+        elif line_patterns.SEPARATOR.match(raw):  # before markup removal took "* " of "* * *"
+            reason, separated = "separator line", True
         elif line_patterns.CREDIT.match(stripped):
             reason = "photo/text credit"
         elif len(stripped) <= 40 and line_patterns.FOLLOW_CALL.search(stripped):
@@ -143,8 +150,11 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
             last.body = _join_lines(last.body, newline, cleaned)
             repairs.append({"action": "join_line", "reason": "line break inside a sentence", "text": stripped[:40], "line": number})
         else:
-            paragraphs.append(Paragraph(cleaned, number, gap))
-        previous_open = not _is_complete(paragraphs[-1].text)
+            paragraphs.append(Paragraph(cleaned, number, gap, after_separator=separated))
+            separated = False
+        # A headline right after a separator line is never glued to the first sentence under it.
+        previous_open = not _is_complete(paragraphs[-1].text) and number not in ends_paragraph and not (
+            paragraphs[-1].after_separator and len(paragraphs[-1].text) <= ARTICLE_TITLE_MAX_CHARS)
         gap = 0
     return paragraphs
 
@@ -152,10 +162,20 @@ def read_paragraphs(text: str, meta: dict, repairs: list[dict]) -> list[Paragrap
 # ---------------------------------------------------------------- articles
 
 
+def _opens_article(paragraphs: list[Paragraph], i: int) -> bool:
+    """After a separator line, a headline (short, no sentence end) with text under it: the
+    file shows a new article here. (A separator followed by body text is a section break.)"""
+    text = paragraphs[i].text
+    return (paragraphs[i].after_separator and 0 < i < len(paragraphs) - 1
+            and len(text) <= ARTICLE_TITLE_MAX_CHARS and not _is_complete(text))
+
+
 def split_articles(paragraphs: list[Paragraph], meta: dict) -> list[Article]:
-    """Split at bylines: the paragraph before each byline is that article's title."""
+    """Split at bylines (the paragraph before each byline is that article's title) and at
+    separator lines followed by a headline (the headline is that article's title)."""
     bylines = [i for i, p in enumerate(paragraphs) if line_patterns.BYLINE.match(p.text) and len(p.text) <= 40]
-    starts = sorted({0} | {max(i - 1, 0) for i in bylines})
+    separated = {i for i in range(len(paragraphs)) if _opens_article(paragraphs, i)}
+    starts = sorted({0} | {max(i - 1, 0) for i in bylines} | separated)
     articles = []
     for number, begin in enumerate(starts):
         end = starts[number + 1] if number + 1 < len(starts) else len(paragraphs)
@@ -174,6 +194,9 @@ def split_articles(paragraphs: list[Paragraph], meta: dict) -> list[Article]:
             if title_paragraph is not None:
                 title_paragraph.kind = "title"
                 article.meta["title"] = title_paragraph.text
+        elif begin in separated:
+            article.paragraphs[0].kind = "title"
+            article.meta["title"] = article.paragraphs[0].text
         elif "title" in meta and article.paragraphs[0].text.lstrip("# ") == meta["title"]:
             article.paragraphs[0].kind = "title"
         articles.append(article)
@@ -385,10 +408,16 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
         from pipeline.components.clean.html import html_to_tracked
         from pipeline.components.clean.page_roles import apply_page_roles
 
-        tracked = html_to_tracked(raw, meta) if unit.format == "html" else Tracked(raw, list(range(len(raw))))
+        if unit.format == "html":  # the visible text, then only its main content (trafilatura)
+            from pipeline.components.clean.main_content import keep_main_content
+
+            tracked = keep_main_content(raw, html_to_tracked(raw, meta), repairs)
+        else:
+            tracked = Tracked(raw, list(range(len(raw))))
         # Page structure: title and bylines to meta, furniture out, before the rules run.
         tracked = apply_page_roles(tracked, meta, repairs, keep_title="title" in unit.meta)
-        paragraphs = read_paragraphs(tracked.text, meta, repairs)
+        headline_lines = frozenset(meta.pop("_headline_lines", ()))  # a guessed headline kept in the text
+        paragraphs = read_paragraphs(tracked.text, meta, repairs, headline_lines)
         for paragraph in paragraphs:  # indices into the raw source, not the extracted text
             paragraph.body = Tracked(paragraph.body.text, [tracked.index[i] if i >= 0 else -1 for i in paragraph.body.index])
     else:
@@ -400,7 +429,8 @@ def clean_unit(unit: Unit, lm: CharTrigramLM) -> list[dict]:
         _repair_layout(article, lm)
         tracked = _assemble(article, raw, html=unit.format == "html")
         doc_id = unit.id if len(articles) == 1 else f"{unit.id}-{number}"
-        article.meta.setdefault("title", tracked.text.split("\n", 1)[0][:60])
+        guess = article.meta.pop("headline_guess", None)  # page_roles' unsure headline, kept in the text
+        article.meta.setdefault("title", guess or tracked.text.split("\n", 1)[0][:60])
         article.meta["article"] = number
         article.meta["articles_in_unit"] = len(articles)
         records.append({

@@ -1,5 +1,5 @@
 """The line patterns of the rule cleaner (WeChat header fields, markdown images, credits,
-END markers, follow calls, newspaper bylines), shared with the page-role step, which leaves
+END markers, follow calls, newspaper bylines, separator lines), shared with the page-role step, which leaves
 the lines these patterns own to the rules."""
 
 from __future__ import annotations
@@ -15,4 +15,7 @@ END = re.compile(r"^\s*[-—=_·\s]*(END|End|完|全文完)[-—=_·\s]*$")
 FOLLOW_CALL = re.compile(r"扫码|读者群|关注我|标星|阅读原文|长按.*识别|二维码|和作者及时互动|和同行学习交流|点击.*关注|点这里")
 BYLINE = re.compile(r"^\s*(本报记者|本报讯|特约记者|记者|通讯员)\s*(?=\S)")
 BYLINE_PLACE = re.compile(r"\s(\S{2,4})报道\s*$")
+# A line of separator marks only (----, ====, * * *, ———): between two articles of one file,
+# or a rule at a page's end.
+SEPARATOR = re.compile(r"^\s*(?:[-=_*~—─━·•#+]\s*){3,}$")
 MARKUP = re.compile(r"\*\*|__|^\s*>\s?|^\s*[*+\-]\s+|^\s*#{1,6}\s*")

@@ -12,7 +12,8 @@ such as 分享 or 阅读 is learnt from the training pages, not listed here).
 keeps (body), what goes to ``meta`` (title, author, date, source) and what is dropped,
 with the reason for ``repairs``. Dropping body text is worse than keeping clutter, so a
 line is taken out of the body only when the model's marginal probability that it is body
-stays under ``config["body_floor"]`` (chosen by cross-validation).
+stays under ``config["body_floor"]`` (``config["body_floor_long"]`` for lines of several
+sentences; both chosen by cross-validation).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.components.clean import line_patterns
+from pipeline.components.clean.title_choice import TitleChooser
 from pipeline.record.text import normalise
 
 ROLES = ("title", "meta", "furniture", "body")
@@ -129,6 +131,53 @@ def _pairs(text: str) -> set[str]:
     return {text[i:i + 2] for i in range(len(text) - 1)}
 
 
+def _extends_other(position: int, texts: list[str], counts: Counter) -> dict[str, float]:
+    """A line that starts with another whole line and adds a little (headline + 图1, a
+    repeated headline with its date): a copy of a line printed elsewhere on the page."""
+    text = texts[position]
+    for other in texts[max(0, position - 20): position + 20]:
+        if 6 <= len(other) < len(text) and text.startswith(other) and len(text) - len(other) <= 20:
+            return {"extends_other": 1.0}
+    return {}
+
+
+def _recurrence(position: int, texts: list[str], counts: Counter) -> dict[str, float]:
+    """How often the line occurs on the page, and whether this is its first occurrence
+    (a headline printed twice keeps its first copy; a notice printed twice is furniture)."""
+    text, n = texts[position], counts[texts[position]]
+    if n <= 1:
+        return {}
+    first = texts.index(text) == position
+    return {f"recurs={min(n, 3)}": 1.0, "recurs_first" if first else "recurs_later": 1.0}
+
+
+_MENU_PUNCTUATION = {"Po", "Pd", "Pc", "Sm", "Sc", "Sk", "So"}  # not Ps/Pe/Pi/Pf: brackets and quotes
+
+
+def _punctuation(position: int, texts: list[str], counts: Counter) -> dict[str, float]:
+    """Share of punctuation and symbols: menus, counters and separators are dense in them.
+    Markdown markup (**bold**, > quotes, list marks) is not counted, nor are quotation marks
+    and brackets: exports are full of the one, quoted speech of the other."""
+    text = line_patterns.MARKUP.sub("", line_patterns.IMAGE.sub("", texts[position]))
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return {}
+    punct = sum(unicodedata.category(c) in _MENU_PUNCTUATION for c in visible) / len(visible)
+    return {f"punct={_bucket(punct, (0.02, 0.06, 0.12, 0.25))}": 1.0}
+
+
+def _headline_shape(position: int, texts: list[str], counts: Counter) -> dict[str, float]:
+    """Is this the longest line without a sentence end among the page's first lines (a
+    headline is the page's longest short line before the article)?"""
+    head = [(len(t), p) for p, t in enumerate(texts[:8]) if 8 <= len(t) <= 60]
+    if head and max(head)[1] == position:
+        return {"longest_head_line": 1.0}
+    return {}
+
+
+EXTRAS = {"extends_other": _extends_other, "recurrence": _recurrence, "punctuation": _punctuation,
+          "headline_shape": _headline_shape}
+
 # Feature settings; a model's config.json names the ones it was trained with.
 FEATURES = {"pairs_up_to": 40, "neighbour_offsets": [-1, 1, -2, 2],
             "neighbour_kinds": ["len=", "end=", "han=", "digit=", "date", "time", "field_label", "seps="]}
@@ -192,6 +241,8 @@ def page_features(lines: list[str], options: dict | None = None) -> list[dict[st
             f["blank_before"] = 1.0
         if i + 1 >= len(lines) or not lines[i + 1].strip():
             f["blank_after"] = 1.0
+        for name in options.get("extras", ()):
+            f.update(EXTRAS[name](position, texts, counts))
         for offset in options["neighbour_offsets"]:
             other, tag = position + offset, f"n{offset:+d}"
             if 0 <= other < total:
@@ -210,29 +261,46 @@ def page_features(lines: list[str], options: dict | None = None) -> list[dict[st
 class PageRoleModel:
     """A trained CRF plus its decision settings (``config.json``)."""
 
-    def __init__(self, model_file: str | Path, config: dict):
+    def __init__(self, model_file: str | Path, config: dict, title_chooser: "TitleChooser | None" = None):
         import pycrfsuite
 
         self.config = config
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(model_file))
+        self.title_chooser = title_chooser  # second pass over the headline candidates, if trained
+
+    def read_page(self, lines: list[str]) -> tuple[list[str], list[dict[str, float]], list[dict[str, float]]]:
+        """``(role per line, marginals per non-blank line, features per non-blank line)``;
+        blank lines get the role ``"blank"``."""
+        features = page_features(lines, self.config.get("features"))
+        roles = ["blank"] * len(lines)
+        if not features:
+            return roles, [], features
+        floor, floor_long = self.config.get("body_floor", 0.5), self.config.get("body_floor_long")
+        tagged = tag_with_marginals(self.tagger, features)
+        for i, (label, marginals) in zip((i for i, line in enumerate(lines) if line.strip()), tagged):
+            roles[i] = decide_line(label, marginals, line_floor(lines[i], floor, floor_long))
+        return roles, [marginals for _, marginals in tagged], features
 
     def predict(self, lines: list[str]) -> tuple[list[str], list[float]]:
         """One role per line (blank lines get ``"blank"``) and each line's P(title)."""
-        features = page_features(lines, self.config.get("features"))
-        roles, title_scores = ["blank"] * len(lines), [0.0] * len(lines)
-        if not features:
-            return roles, title_scores
-        floor = self.config.get("body_floor", 0.5)
-        tagged = tag_with_marginals(self.tagger, features)
-        for i, (label, marginals) in zip((i for i, line in enumerate(lines) if line.strip()), tagged):
-            roles[i] = decide_line(label, marginals, floor)
-            title_scores[i] = marginals.get("title", 0.0)
+        roles, marginals, _ = self.read_page(lines)
+        title_scores = [0.0] * len(lines)
+        for i, m in zip((i for i, line in enumerate(lines) if line.strip()), marginals):
+            title_scores[i] = m.get("title", 0.0)
         return roles, title_scores
 
     def predict_roles(self, lines: list[str]) -> list[str]:
         """One role per line; blank lines get ``"blank"``."""
         return self.predict(lines)[0]
+
+
+def line_floor(text: str, floor: float, floor_long: float | None = None) -> float:
+    """The body floor of one line: ``floor_long`` (when set) for a line of two or more
+    sentences, whose wrong drop loses several body units, ``floor`` for the rest."""
+    if floor_long is None:
+        return floor
+    return floor_long if sum(text.count(c) for c in "。！？!?") >= 2 else floor
 
 
 def decide_line(label: str, marginals: dict[str, float], body_floor: float) -> str:
@@ -262,7 +330,8 @@ def decide(tagger, features: list[dict[str, float]], body_floor: float) -> list[
 def load(path: str | Path = DEFAULT_MODEL) -> PageRoleModel:
     path = Path(path)
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    return PageRoleModel(path / config.get("model_file", "model.crfsuite"), config)
+    chooser = TitleChooser.load(path / config["title_choice"]) if config.get("title_choice") else None
+    return PageRoleModel(path / config.get("model_file", "model.crfsuite"), config, chooser)
 
 
 _ACTIVE: list = []  # a model set by ``using_model`` (evaluation only); False: step off
@@ -308,16 +377,27 @@ def parse_meta_line(text: str) -> dict[str, str]:
     return fields
 
 
+def _join_title(lines: list[str], run: list[int]) -> str:
+    title_lines: list[str] = []
+    for i in run:  # a headline printed twice (page title, then article title) is one title
+        text = lines[i].strip()
+        if not any(text in t or t in text for t in title_lines):
+            title_lines.append(text)
+    return " ".join(title_lines)
+
+
 TITLE_GUESS_MIN = 0.2  # P(title) a line needs to name an untitled page
 
 
-def split_page(lines: list[str], roles: list[str], title_scores: list[float] | None = None
-               ) -> tuple[list[int], dict, list[dict]]:
+def split_page(lines: list[str], roles: list[str], title_scores: list[float] | None = None,
+               headline: list[int] | None = None) -> tuple[list[int], dict, list[dict]]:
     """``(body line numbers (0-based), meta fields, dropped lines)`` for a labelled page.
 
     The title is a run of consecutive title lines (joined with a space; a repeat counts
     once): the one holding the likeliest headline by ``title_scores``, else the first. With
     no title line, the line of highest ``title_scores`` names the page if high enough.
+    ``headline`` (line numbers, chosen by ``title_choice``) overrides both: the title is
+    those lines and the title lines right after them, whatever role they have themselves.
     Meta lines give author/date/source (first found wins) and are kept whole in
     ``meta["byline"]``; every non-body line is dropped with its role as the reason, so the
     headline can never be glued to the first body sentence.
@@ -343,14 +423,16 @@ def split_page(lines: list[str], roles: list[str], title_scores: list[float] | N
             for key, value in parse_meta_line(text).items():
                 meta.setdefault(key, value)
         dropped.append({"line": number, "role": role, "text": text})
-    if runs:
+    if headline:
+        run, following = list(headline), [n for n in range(headline[-1] + 1, len(lines)) if lines[n].strip()]
+        for n in following:
+            if roles[n] != "title":
+                break
+            run.append(n)
+        meta["title"] = _join_title(lines, run)
+    elif runs:
         run = max(runs, key=lambda r: max(title_scores[i] for i in r)) if title_scores else runs[0]
-        title_lines: list[str] = []
-        for i in run:  # a headline printed twice (page title, then article title) is one title
-            text = lines[i].strip()
-            if not any(text in t or t in text for t in title_lines):
-                title_lines.append(text)
-        meta["title"] = " ".join(title_lines)
+        meta["title"] = _join_title(lines, run)
     elif title_scores:
         # No line decided title: the likeliest headline names the page in meta (better
         # than the first body sentence), while its line stays where the decision put it.
@@ -369,6 +451,9 @@ def split_page(lines: list[str], roles: list[str], title_scores: list[float] | N
 # 10 three-line pages and all 8 shorter ones are body only; the cost on CV is one title
 # and one meta unit, see ``eval clean``.)
 MIN_LINES_FOR_STRUCTURE = 4
+# ... but a headline over two lines of text is still a headline: on such pages only the
+# headline chooser acts (in train_docs.jsonl 2 of the 10 three-line pages have a title).
+MIN_LINES_FOR_HEADLINE = 2
 # The training pages have at most 23 non-blank lines; a file of hundreds is an export of
 # many articles or a corpus, whose "top" and "end" the model has never seen. Leaving
 # those to the rules also keeps the step's cost bounded per page.
@@ -378,10 +463,12 @@ _MARKDOWN_HEADING = re.compile(r"^\s*#{1,6}\s*|\*\*|__")
 
 def _rule_owned(text: str) -> bool:
     """Lines the rule cleaner (``pipeline.components.clean.cleaner``) already reads or drops itself, with
-    its own log entry: header fields, bylines, END markers, credits, images, bare URLs."""
+    its own log entry: header fields, bylines, END markers, credits, images, bare URLs,
+    separator lines (where one file's articles part)."""
     stripped = line_patterns.IMAGE.sub("", text).strip()
     return (not stripped or bool(line_patterns.HEADER.match(text) or line_patterns.END.match(stripped)
             or line_patterns.CREDIT.match(stripped) or line_patterns.URL_LINE.match(stripped)
+            or line_patterns.SEPARATOR.match(stripped)
             or (line_patterns.BYLINE.match(stripped) and len(stripped) <= 40)))
 
 
@@ -406,6 +493,62 @@ def _rules_know_the_format(texts: list[str]) -> bool:
     return any(line_patterns.HEADER.match(t) for t in texts[:40]) or any(_is_byline(t) for t in texts)
 
 
+def _choose_headline(model: PageRoleModel, texts: list[str], roles: list[str], numbers: list[int],
+                     features: list[dict], marginals: list[dict], repairs: list[dict],
+                     may_drop: bool = True) -> tuple[list[int] | None, bool]:
+    """``(line numbers of the headline model.title_chooser picks, whether it is sure)``: its
+    best candidate, with the adjacent candidates it is as sure of (a headline set on two
+    lines); ``(None, False)`` without a pick. A pick reaching the chooser's ``threshold``
+    leaves the text (role title) unless ``may_drop`` is false (pages too short to tell a
+    headline from a paragraph cut by layout); a weaker one only names the page (its line
+    keeps the role the CRF gave it: dropping body text is worse than a title kept)."""
+    chooser = model.title_chooser
+    if chooser is None:
+        return None, False
+    scores = chooser.scores(features, marginals, [normalise(texts[n].strip()) for n in numbers])
+    if not scores:
+        return None, False
+    position = max(scores, key=lambda p: (scores[p], -p))
+    score = scores[position]
+    if score < chooser.name_threshold or _rule_owned(texts[numbers[position]]):
+        return None, False
+    run = [position]
+    while run[0] - 1 in scores and scores[run[0] - 1] >= chooser.threshold:
+        run.insert(0, run[0] - 1)
+    while run[-1] + 1 in scores and scores[run[-1] + 1] >= chooser.threshold:
+        run.append(run[-1] + 1)
+    for p in run:
+        number = numbers[p]
+        if scores[p] >= chooser.threshold and may_drop:
+            roles[number] = "title"
+        elif roles[number] == "body":
+            repairs.append({"action": "keep", "reason": f"headline guess (score {scores[p]:.2f}) names the page, "
+                            "kept in the text", "text": texts[number].strip()[:200], "line": number + 1})
+    chosen = [numbers[p] for p in run]
+    if COPIES_OF_HEADLINE and may_drop:
+        _drop_copies_of_headline(texts, roles, chosen)
+    return chosen, score >= chooser.threshold and may_drop
+
+
+COPIES_OF_HEADLINE = True
+COPY_SUFFIX_MAX = 6  # 图1, (3): what a caption or a repeat adds to the headline it copies
+
+
+def _drop_copies_of_headline(texts: list[str], roles: list[str], headline: list[int]) -> None:
+    """Lines elsewhere that repeat the headline (a page title over the article title, image
+    captions made of the headline and a number) are furniture: the article's text is not a
+    copy of its own headline."""
+    title = "".join(normalise(texts[n].strip()) for n in headline)
+    if len(title) < 6:
+        return
+    for number, text in enumerate(texts):
+        line = normalise(text.strip())
+        if number in headline or not line or _rule_owned(text):
+            continue
+        if line.startswith(title) and len(line) - len(title) <= COPY_SUFFIX_MAX:
+            roles[number] = "furniture"
+
+
 def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool = False,
                      model: PageRoleModel | None = None):
     """Take title, meta and furniture lines out of ``tracked`` (a ``pipeline.record.offsets.Tracked``).
@@ -427,23 +570,42 @@ def apply_page_roles(tracked, meta: dict, repairs: list[dict], keep_title: bool 
     texts = [text[b:e] for b, e in spans]
     model = model or (_ACTIVE[-1] if _ACTIVE else load())
     lines_with_text = sum(1 for t in texts if t.strip())
-    if model is False or lines_with_text < MIN_LINES_FOR_STRUCTURE:
+    if model is False or lines_with_text < MIN_LINES_FOR_HEADLINE:
         return tracked
+    short = lines_with_text < MIN_LINES_FOR_STRUCTURE
     if lines_with_text > MAX_PAGE_LINES:
         repairs.append({"action": "keep", "reason": f"page roles not read: {lines_with_text} lines is no single web page "
                         f"(over {MAX_PAGE_LINES}); left to the rules", "line": 1})
         return tracked
-    roles, title_scores = model.predict(texts)
+    roles, marginals, features = model.read_page(texts)
+    numbers = [n for n, t in enumerate(texts) if t.strip()]  # line number of each non-blank line
+    title_scores = [0.0] * len(texts)
+    for n, m in zip(numbers, marginals):
+        title_scores[n] = m.get("title", 0.0)
     structured = _rules_know_the_format(texts)
     for number, role in enumerate(roles):
         if role in ("body", "blank"):
             continue
-        following = next((t for t in texts[number + 1:] if t.strip()), "")
-        if _rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following))):
+        if short:  # too few lines to tell furniture from body: only a headline may leave
             roles[number] = "body"
+            continue
+        following = next((t for t in texts[number + 1:] if t.strip()), "")
+        previous = next((t for t in reversed(texts[:number]) if t.strip()), "")
+        if (_rule_owned(texts[number]) or (structured and (role != "furniture" or _is_byline(following)))
+                or line_patterns.SEPARATOR.match(previous)):  # the headline of a next article: the rules split there
+            roles[number] = "body"
+    headline, sure = None, False
     if not structured:
-        meta["page_roles"] = model.config.get("version", "page_roles")  # provenance; see clean._classify
-    body, found, dropped = split_page(texts, roles, None if structured else title_scores)
+        if not short:
+            meta["page_roles"] = model.config.get("version", "page_roles")  # provenance; see clean._classify
+        headline, sure = _choose_headline(model, texts, roles, numbers, features, marginals, repairs,
+                                          may_drop=not short)
+    body, found, dropped = split_page(texts, roles, None if structured or short else title_scores, headline)
+    if headline and not sure and "title" in found and any(roles[n] == "body" for n in headline):
+        # A guess kept in the text names the page only if nothing else does (an HTML <title>,
+        # the rules' byline titles): the cleaner reads ``headline_guess`` last.
+        found["headline_guess"] = found.pop("title")
+        meta["_headline_lines"] = [n + 1 for n in headline]  # and it is not glued to the next line
     removed = {item["line"] for item in dropped}
     keep_text, keep_index, last = [], [], 0
     for number in sorted(removed):  # one pass: cost linear in the page
