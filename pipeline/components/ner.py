@@ -228,6 +228,7 @@ class NerModel:
     lexicon: Lexicon
     ruler_nlp: object       # spaCy Language: character tokenizer + entity_ruler
     gazetteer: dict         # lower-cased key -> (canonical name, type)
+    rescorer: object = None  # pipeline.components.ner_rescore.Rescorer, when the model has one
 
 
 class CharTokenizer:
@@ -277,7 +278,13 @@ def load(config: dict | None = None) -> NerModel:
     nlp, table = build_ruler(REPO_ROOT / config["gazetteer"])
     lexicon_file = model_dir / "lexicon.tsv"  # compiled prefix sets: cached, they take a second
     lexicon = cached("ner-lexicon", [lexicon_file, __file__], lambda: Lexicon.read(lexicon_file))
-    return NerModel(tagger, lexicon, nlp, table)
+    rescore_file = model_dir / "rescore.json"  # the page-level second pass (issue 16), optional
+    rescorer = None
+    if rescore_file.exists():
+        from pipeline.components.ner_rescore import Rescorer
+
+        rescorer = Rescorer.read(rescore_file)
+    return NerModel(tagger, lexicon, nlp, table, rescorer)
 
 
 # --------------------------------------------------------------------------- recognise
@@ -464,6 +471,8 @@ def predict(records: list[dict], model: NerModel) -> list[tuple[list | None, lis
         stat = statistical_spans(text, sentence_spans(record), model)
         spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
         spans = join_names(spans, plain)
+        if model.rescorer is not None:
+            spans = model.rescorer.apply(text, spans, model.lexicon, model.gazetteer)
         tok = tokens_agreeing(record["tok"], spans, text) if record.get("tok") else None
         out.append((tok, [[text[b:e], kind, b, e] for kind, b, e in spans], cluster(text, spans, model.gazetteer)))
     return out

@@ -1,0 +1,195 @@
+"""``python -m pipeline.train.ner_rescore``: train the page-level NER rescorer, cross-validated.
+
+Weak supervision from ``eval/ai_stance/train_docs.jsonl``: each page lists the PER/ORG/LOC
+forms it names (no offsets). Every candidate of a page (see
+:mod:`pipeline.components.ner_rescore`) is labelled with the type of the listed form it
+equals or overlaps by >= 60 %, else O, and a multinomial logistic regression learns the
+decision. The page-lexicon statistics a page's candidates see never include that page:
+training pages get leave-one-out statistics, held-out pages those of the training folds.
+
+Figures are reported by 5-fold cross-validation grouped by page (fixed seed; a page and all
+its candidates are in one fold); the shipped model is then trained on all pages and written
+to ``<model>/rescore.json``. ``--variants`` runs the ablations recorded in the model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.components import annotate_with
+from pipeline.components import ner
+from pipeline.components.ner_rescore import (LABELS, PageLexicon, candidates, decode, features, label,
+                                             organisation_endings)
+from pipeline.evaluate import ner_docs
+from pipeline.paths import REPO_ROOT, shared_path
+
+SEED = 0
+FOLDS = 5
+# The shipped settings, and the ablations ``--variants`` cross-validates against them.
+SHIPPED = dict(c=1.0, threshold=0.5, longer_first=False, use_lexicon=True, name_words=False, extend=False)
+VARIANTS = {
+    "no_page_lexicon": dict(use_lexicon=False),
+    "name_words": dict(name_words=True),
+    "extension": dict(extend=True),
+    "longer_first": dict(longer_first=True),
+    "c=0.3": dict(c=0.3),
+    "c=3.0": dict(c=3.0),
+    "threshold=0.4": dict(threshold=0.4),
+    "threshold=0.45": dict(threshold=0.45),
+    "threshold=0.6": dict(threshold=0.6),
+}
+
+
+def base_spans(pages: list[dict], model) -> list[list[tuple[str, int, int]]]:
+    """The stage's mentions without the rescorer, one list of (type, begin, end) per page."""
+    saved, model.rescorer = model.rescorer, None
+    try:
+        records = annotate_with(ner, [{"id": p["id"], "text": p["text"]} for p in pages], model)
+    finally:
+        model.rescorer = saved
+    return [[(k, b, e) for _, k, b, e in r["ner"]] for r in records]
+
+
+def page_rows(page, spans, lexicon: PageLexicon, model, labelled=True, use_lexicon=True, name_words=True,
+              extend=True):
+    """(candidate spans, feature dicts, labels) of one page."""
+    plain = ner.tagging_copy(page["text"])
+    lex = lexicon if use_lexicon else PageLexicon.build([])
+    cands = candidates(page["text"], spans, lex, word_lexicon=model.lexicon if name_words else None,
+                       endings=organisation_endings(model.lexicon.words) if extend else frozenset())
+    rows = features(page["text"], plain, cands, lex, model.lexicon.words, model.gazetteer)
+    labels = [label(page["text"], page["entities"], b, e) for b, e in cands] if labelled else []
+    return list(cands), rows, labels
+
+
+def fit(rows: list[dict], labels: list[str], c: float, min_count: int = 2):
+    """Multinomial logistic regression; returns (feature names, weights with the intercept
+    folded into ``bias``)."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    counts: dict[str, int] = {}
+    for row in rows:
+        for name in row:
+            counts[name] = counts.get(name, 0) + 1
+    kept = [{n: v for n, v in row.items() if counts[n] >= min_count} for row in rows]
+    vectorizer = DictVectorizer()
+    x = vectorizer.fit_transform(kept)
+    y = np.array([LABELS.index(l) for l in labels])
+    learner = LogisticRegression(C=c, max_iter=2000, random_state=SEED)
+    learner.fit(x, y)
+    weights = np.zeros((x.shape[1], len(LABELS)))
+    weights[:, learner.classes_] = learner.coef_.T
+    names = list(vectorizer.get_feature_names_out())
+    bias = np.zeros(len(LABELS))
+    bias[learner.classes_] = learner.intercept_
+    weights[names.index("bias")] += bias
+    return names, weights
+
+
+def probabilities(names, weights, rows):
+    from pipeline.components.ner_rescore import Rescorer
+
+    return Rescorer({n: i for i, n in enumerate(names)}, weights, None, 0.5).probabilities(rows)
+
+
+def folds_of(pages: list[dict]) -> list[int]:
+    order = list(range(len(pages)))
+    random.Random(SEED).shuffle(order)
+    fold = [0] * len(pages)
+    for rank, i in enumerate(order):
+        fold[i] = rank % FOLDS
+    return fold
+
+
+def training_rows(pages, spans, model, **options):
+    """The page lexicon of ``pages`` and their candidates' rows and labels (leave-one-out statistics)."""
+    lexicon = PageLexicon.build(pages)
+    rows, labels = [], []
+    for page, s in zip(pages, spans):
+        _, r, l = page_rows(page, s, lexicon.without(page), model, **options)
+        rows += r
+        labels += l
+    return lexicon, rows, labels
+
+
+def cross_validate(pages, spans, model, c=1.0, threshold=0.5, longer_first=False, **options) -> list[list]:
+    """Held-out mentions (text, type, begin, end) of every page, by grouped folds."""
+    fold = folds_of(pages)
+    predicted: list[list] = [[] for _ in pages]
+    for k in range(FOLDS):
+        train = [i for i in range(len(pages)) if fold[i] != k]
+        lexicon, rows, labels = training_rows([pages[i] for i in train], [spans[i] for i in train], model, **options)
+        names, weights = fit(rows, labels, c)
+        for i in (i for i in range(len(pages)) if fold[i] == k):
+            cands, r, _ = page_rows(pages[i], spans[i], lexicon, model, labelled=False, **options)
+            chosen = decode(cands, probabilities(names, weights, r), threshold, longer_first) if cands else []
+            predicted[i] = [(pages[i]["text"][b:e], t, b, e) for t, b, e in chosen]
+    return predicted
+
+
+def headline(summary: dict) -> dict:
+    return {"per": summary["per"]["found"], "org": summary["org"]["found"], "loc": summary["loc"]["found"],
+            "found": summary["all"]["found"], "correct": summary["all"]["correct"],
+            "hant_found": summary["by_script"].get("hant", {}).get("all", {}).get("found"),
+            "hant_correct": summary["by_script"].get("hant", {}).get("all", {}).get("correct")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.train.ner_rescore", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="models/ner", help="model folder (its CRF gives the stage's mentions)")
+    parser.add_argument("--docs", help="pages with entity lists instead of eval/ai_stance/train_docs.jsonl")
+    parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--variants", action="store_true", help="also cross-validate the ablations")
+    parser.add_argument("--no-write", action="store_true", help="cross-validate only")
+    parser.add_argument("--only", nargs="*", help="cross-validate only these variants (names as printed)")
+    args = parser.parse_args(argv)
+    docs_path = Path(args.docs) if args.docs else shared_path("eval", "ai_stance", "train_docs.jsonl")
+    pages = ner_docs.read_docs(docs_path)
+    model = ner.load({"model": args.model})
+    started = time.time()
+    spans = base_spans(pages, model)
+    results = {"stage": headline(ner_docs.summarise(pages, [[(p["text"][b:e], t, b, e) for t, b, e in s]
+                                                            for p, s in zip(pages, spans)]))}
+    shipped = dict(SHIPPED, c=args.c, threshold=args.threshold)
+    variants = [("cv", shipped)]
+    if args.variants:
+        variants += [(name, dict(shipped, **change)) for name, change in VARIANTS.items()]
+    variants = [(n, kw) for n, kw in variants if not args.only or n in args.only]
+    for name, kw in variants:
+        results[name] = headline(ner_docs.summarise(pages, cross_validate(pages, spans, model, **kw)))
+        print(name, json.dumps(results[name]), flush=True)
+    if not args.no_write:
+        options = {k: v for k, v in shipped.items() if k not in ("c", "threshold", "longer_first")}
+        lexicon, rows, labels = training_rows(pages, spans, model, **options)
+        names, weights = fit(rows, labels, args.c)
+        out = REPO_ROOT / args.model / "rescore.json"
+        spec = {
+            "version": "zh.ner.rescore.v1",
+            "train": {"path": "eval/ai_stance/train_docs.jsonl",
+                      "sha256": hashlib.sha256(docs_path.read_bytes()).hexdigest(), "pages": len(pages),
+                      "candidates": len(rows)},
+            "params": dict(shipped, seed=SEED, folds=FOLDS),
+            "cross_validated": results,
+            "seconds": round(time.time() - started),
+            "threshold": args.threshold,
+            "features": names,
+            "weights": np.round(weights, 5).tolist(),
+            "page_lexicon": lexicon.to_json(),
+        }
+        out.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        print("wrote", out, len(names), "features")
+    print(json.dumps(results, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
