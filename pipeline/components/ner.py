@@ -280,7 +280,7 @@ def load(config: dict | None = None) -> NerModel:
     lexicon = cached("ner-lexicon", [lexicon_file, __file__], lambda: Lexicon.read(lexicon_file))
     rescore_file = model_dir / "rescore.json"  # the page-level second pass (issue 16), optional
     rescorer = None
-    if rescore_file.exists():
+    if config["rescore"] and rescore_file.exists():
         from pipeline.components.ner_rescore import Rescorer
 
         rescorer = Rescorer.read(rescore_file)

@@ -278,18 +278,33 @@ def label(text: str, gold: dict, b: int, e: int) -> str:
     return "O"
 
 
+def protected_spans(text: str, cands: dict, lexicon: PageLexicon, min_pages: int, keep_single: bool = False) -> dict:
+    """The stage's mentions the rescorer may not drop: forms seen on fewer than ``min_pages``
+    training pages (0 protects none), and with ``keep_single`` one-character mentions
+    (中 in 中美), which page lists never hold but sentence-level NER tags: where the page
+    lists are silent, the stage keeps its sentence-level conventions."""
+    from pipeline.components.ner import tagging_copy
+
+    copy = match_copy(tagging_copy(text))
+    return {(b, e): c["stage"] for (b, e), c in cands.items()
+            if c["stage"] and ((keep_single and e - b == 1) or lexicon.occurs.get(copy[b:e], 0) < min_pages)}
+
+
 def decode(cands: list[tuple[int, int]], probs: np.ndarray, threshold: float = 0.5,
-           longer_first: bool = False) -> list[tuple[str, int, int]]:
-    """Candidates whose best entity type has probability > ``threshold`` of (it + O), best
-    (or, ``longer_first``, longest) first, none overlapping; sorted by offset."""
-    chosen, taken = [], []
+           longer_first: bool = False, protected: dict | None = None) -> list[tuple[str, int, int]]:
+    """The ``protected`` spans with their types, then candidates whose best entity type has
+    probability > ``threshold`` of (it + O), best (or, ``longer_first``, longest) first,
+    none overlapping what is taken; sorted by offset."""
+    protected = protected or {}
+    chosen = [(kind, b, e) for (b, e), kind in protected.items()]
+    taken = list(protected)
     order = []
     for (b, e), p in zip(cands, probs):
         k = int(np.argmax(p[1:])) + 1
         score = p[k] / (p[k] + p[0])
-        if score > threshold:
+        if score > threshold and (b, e) not in protected:
             order.append((-(e - b), -score, b, e, LABELS[k]) if longer_first else (-score, -(e - b), b, e, LABELS[k]))
-    for _, _, b, e, kind in sorted(order):  # noqa: the first two fields only order
+    for _, _, b, e, kind in sorted(order):  # the first two fields only order
         if all(e <= tb or te <= b for tb, te in taken):
             taken.append((b, e))
             chosen.append((kind, b, e))
@@ -303,14 +318,21 @@ class Rescorer:
     lexicon: PageLexicon
     threshold: float
     prepared: tuple = ()
-    name_words: bool = True  # the CRF lexicon's name words are candidates
+    name_words: bool = False  # the CRF lexicon's name words are candidates
+    longer_first: bool = True  # decode: of overlapping kept candidates, the longer wins
+    extend: bool = False  # candidates grow into organisation endings (organisation_endings)
+    min_pages: int = 0  # see protected_spans
+    keep_single: bool = False  # see protected_spans
+    _endings: frozenset | None = None
 
     @classmethod
     def read(cls, path: Path) -> "Rescorer":
         spec = json.loads(Path(path).read_text(encoding="utf-8"))
         lexicon = PageLexicon.from_json(spec["page_lexicon"])
         return cls({n: i for i, n in enumerate(spec["features"])}, np.asarray(spec["weights"], dtype=np.float64),
-                   lexicon, spec["threshold"], lexicon.prepared(), spec["params"].get("name_words", True))
+                   lexicon, spec["threshold"], lexicon.prepared(), spec["params"]["name_words"],
+                   spec["params"]["longer_first"], spec["params"]["extend"], spec["params"]["min_pages"],
+                   spec["params"]["keep_single"])
 
     def probabilities(self, rows: list[dict]) -> np.ndarray:
         x = np.zeros((len(rows), len(self.names)))
@@ -327,8 +349,12 @@ class Rescorer:
     def apply(self, text: str, spans, word_lexicon, gazetteer: dict) -> list[tuple[str, int, int]]:
         from pipeline.components.ner import tagging_copy
 
-        cands = candidates(text, spans, self.lexicon, self.prepared, word_lexicon if self.name_words else None)
+        if self.extend and self._endings is None:
+            self._endings = organisation_endings(word_lexicon.words)
+        cands = candidates(text, spans, self.lexicon, self.prepared, word_lexicon if self.name_words else None,
+                           self._endings or frozenset())
         if not cands:
             return []
         rows = features(text, tagging_copy(text), cands, self.lexicon, word_lexicon.words, gazetteer)
-        return decode(list(cands), self.probabilities(rows), self.threshold)
+        return decode(list(cands), self.probabilities(rows), self.threshold, self.longer_first,
+                      protected_spans(text, cands, self.lexicon, self.min_pages, self.keep_single))

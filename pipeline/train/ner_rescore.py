@@ -26,24 +26,33 @@ import numpy as np
 from pipeline.components import annotate_with
 from pipeline.components import ner
 from pipeline.components.ner_rescore import (LABELS, PageLexicon, candidates, decode, features, label,
-                                             organisation_endings)
+                                             organisation_endings, protected_spans)
+from pipeline.components.ner_rescore import TYPES
 from pipeline.evaluate import ner_docs
 from pipeline.paths import REPO_ROOT, shared_path
 
 SEED = 0
 FOLDS = 5
 # The shipped settings, and the ablations ``--variants`` cross-validates against them.
-SHIPPED = dict(c=1.0, threshold=0.5, longer_first=False, use_lexicon=True, name_words=False, extend=False)
+SHIPPED = dict(c=1.0, threshold=0.5, longer_first=True, use_lexicon=True, name_words=False, extend=False, min_pages=0,
+               keep_single=False, sentence_weight=1.0)
 VARIANTS = {
     "no_page_lexicon": dict(use_lexicon=False),
-    "name_words": dict(name_words=True),
     "extension": dict(extend=True),
-    "longer_first": dict(longer_first=True),
+    "best_first": dict(longer_first=False),
+    "best_first+name_words": dict(longer_first=False, name_words=True),
+    "best_first+extension": dict(longer_first=False, extend=True),
+    "threshold=0.6": dict(threshold=0.6),
     "c=0.3": dict(c=0.3),
     "c=3.0": dict(c=3.0),
     "threshold=0.4": dict(threshold=0.4),
     "threshold=0.45": dict(threshold=0.45),
-    "threshold=0.6": dict(threshold=0.6),
+    "min_pages=1": dict(min_pages=1),
+    "pages_only": dict(sentence_weight=0.0),
+    "pages_only+keep_single": dict(sentence_weight=0.0, keep_single=True),
+    "keep_single+msra_dev_weight=0.3": dict(keep_single=True, sentence_weight=0.3),
+    "msra_dev_weight=0.3": dict(sentence_weight=0.3),
+    "min_pages=3": dict(min_pages=3),
 }
 
 
@@ -51,7 +60,7 @@ def base_spans(pages: list[dict], model) -> list[list[tuple[str, int, int]]]:
     """The stage's mentions without the rescorer, one list of (type, begin, end) per page."""
     saved, model.rescorer = model.rescorer, None
     try:
-        records = annotate_with(ner, [{"id": p["id"], "text": p["text"]} for p in pages], model)
+        records = annotate_with(ner, [{k: p[k] for k in ("id", "text", "sentences") if k in p} for p in pages], model)
     finally:
         model.rescorer = saved
     return [[(k, b, e) for _, k, b, e in r["ner"]] for r in records]
@@ -66,10 +75,43 @@ def page_rows(page, spans, lexicon: PageLexicon, model, labelled=True, use_lexic
                        endings=organisation_endings(model.lexicon.words) if extend else frozenset())
     rows = features(page["text"], plain, cands, lex, model.lexicon.words, model.gazetteer)
     labels = [label(page["text"], page["entities"], b, e) for b, e in cands] if labelled else []
-    return list(cands), rows, labels
+    return cands, rows, labels
 
 
-def fit(rows: list[dict], labels: list[str], c: float, min_count: int = 2):
+MSRA_TYPES = {"NR": "PER", "NS": "LOC", "NT": "ORG"}
+
+
+def read_msra_dev() -> list[tuple[str, set]]:
+    """``eval/msra_ner/dev.bios`` (``char tag`` lines, BMES over NR/NS/NT) as (half-width
+    text, {(type, begin, end)}). The CRF never trained on it (its trainer removes it), so
+    the stage's mentions on it are held-out predictions."""
+    from pipeline.components.ner import bmes_spans
+    from pipeline.record.text import to_halfwidth
+
+    out = []
+    for block in shared_path("eval", "msra_ner", "dev.bios").read_text(encoding="utf-8").split("\n\n"):
+        rows = [line.rsplit(" ", 1) for line in block.splitlines() if line.strip()]
+        if not rows:
+            continue
+        tags = [t.split("-")[0] + "-" + MSRA_TYPES[t.split("-")[1]] if "-" in t else "O" for _, t in rows]
+        out.append((to_halfwidth("".join(c or " " for c, _ in rows)), set(bmes_spans(tags))))
+    return out
+
+
+def sentence_rows(sentences, spans, lexicon: PageLexicon, model, **options):
+    """Rows and labels of single sentences with gold spans (a candidate is its gold type when
+    it is exactly a gold span, else O): the sentence-level convention beside the pages'."""
+    rows, labels = [], []
+    for (text, gold), s in zip(sentences, spans):
+        page = {"text": text, "entities": {t: [] for t in TYPES}}
+        cands, r, _ = page_rows(page, s, lexicon, model, labelled=False, **options)
+        by_span = {(b, e): t for t, b, e in gold}
+        rows += r
+        labels += [by_span.get(span, "O") for span in cands]
+    return rows, labels
+
+
+def fit(rows: list[dict], labels: list[str], c: float, min_count: int = 2, weights_of_rows=None):
     """Multinomial logistic regression; returns (feature names, weights with the intercept
     folded into ``bias``)."""
     from sklearn.feature_extraction import DictVectorizer
@@ -84,7 +126,7 @@ def fit(rows: list[dict], labels: list[str], c: float, min_count: int = 2):
     x = vectorizer.fit_transform(kept)
     y = np.array([LABELS.index(l) for l in labels])
     learner = LogisticRegression(C=c, max_iter=2000, random_state=SEED)
-    learner.fit(x, y)
+    learner.fit(x, y, sample_weight=weights_of_rows)
     weights = np.zeros((x.shape[1], len(LABELS)))
     weights[:, learner.classes_] = learner.coef_.T
     names = list(vectorizer.get_feature_names_out())
@@ -120,19 +162,48 @@ def training_rows(pages, spans, model, **options):
     return lexicon, rows, labels
 
 
-def cross_validate(pages, spans, model, c=1.0, threshold=0.5, longer_first=False, **options) -> list[list]:
+def fit_all(pages, spans, model, c, sentences=(), sentence_spans=(), sentence_weight=0.0, **options):
+    """The page lexicon of ``pages`` and a rescorer (names, weights) trained on them, plus
+    the labelled sentences weighted ``sentence_weight`` (0: pages only)."""
+    lexicon, rows, labels = training_rows(pages, spans, model, **options)
+    row_weights = [1.0] * len(rows)
+    if sentence_weight:
+        more_rows, more_labels = sentence_rows(sentences, sentence_spans, lexicon, model, **options)
+        rows, labels = rows + more_rows, labels + more_labels
+        row_weights += [sentence_weight] * len(more_rows)
+    return lexicon, fit(rows, labels, c, weights_of_rows=np.array(row_weights))
+
+
+def cross_validate(pages, spans, model, c=1.0, threshold=0.5, longer_first=False, min_pages=0, keep_single=False,
+                   sentences=(), sentence_spans=(), sentence_weight=0.0, **options) -> list[list]:
     """Held-out mentions (text, type, begin, end) of every page, by grouped folds."""
     fold = folds_of(pages)
     predicted: list[list] = [[] for _ in pages]
     for k in range(FOLDS):
         train = [i for i in range(len(pages)) if fold[i] != k]
-        lexicon, rows, labels = training_rows([pages[i] for i in train], [spans[i] for i in train], model, **options)
-        names, weights = fit(rows, labels, c)
+        lexicon, (names, weights) = fit_all([pages[i] for i in train], [spans[i] for i in train], model, c,
+                                            sentences, sentence_spans, sentence_weight, **options)
         for i in (i for i in range(len(pages)) if fold[i] == k):
             cands, r, _ = page_rows(pages[i], spans[i], lexicon, model, labelled=False, **options)
-            chosen = decode(cands, probabilities(names, weights, r), threshold, longer_first) if cands else []
+            kept = protected_spans(pages[i]["text"], cands, lexicon, min_pages, keep_single)
+            chosen = decode(list(cands), probabilities(names, weights, r), threshold, longer_first, kept) if cands else []
             predicted[i] = [(pages[i]["text"][b:e], t, b, e) for t, b, e in chosen]
     return predicted
+
+
+def msra_dev_with_spans(model):
+    sentences = read_msra_dev()
+    return sentences, base_spans([{"id": str(i), "text": t, "sentences": [[0, len(t)]]}
+                                  for i, (t, _) in enumerate(sentences)], model)
+
+
+def cross_validated_pages(pages: list[dict], model, params: dict) -> list[list]:
+    """Held-out mentions of every page under ``params`` (the ``params`` of a shipped
+    ``rescore.json``): what ``eval ner`` reports for a rescorer trained on these pages."""
+    settings = {k: v for k, v in params.items() if k in SHIPPED}
+    sentences, sentence_spans = msra_dev_with_spans(model) if settings.get("sentence_weight") else ((), ())
+    return cross_validate(pages, base_spans(pages, model), model, sentences=sentences,
+                          sentence_spans=sentence_spans, **settings)
 
 
 def headline(summary: dict) -> dict:
@@ -146,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.train.ner_rescore", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/ner", help="model folder (its CRF gives the stage's mentions)")
     parser.add_argument("--docs", help="pages with entity lists instead of eval/ai_stance/train_docs.jsonl")
-    parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--c", type=float, default=SHIPPED["c"], help="inverse L2 strength of the logistic regression")
+    parser.add_argument("--threshold", type=float, default=SHIPPED["threshold"])
+    parser.add_argument("--sentence-weight", type=float, default=SHIPPED["sentence_weight"],
+                        help="weight of the MSRA dev sentences' candidates beside the pages' (0: pages only)")
+    parser.add_argument("--keep-single", choices=("yes", "no"), help="override the shipped keep_single")
     parser.add_argument("--variants", action="store_true", help="also cross-validate the ablations")
     parser.add_argument("--no-write", action="store_true", help="cross-validate only")
     parser.add_argument("--only", nargs="*", help="cross-validate only these variants (names as printed)")
@@ -159,24 +233,29 @@ def main(argv: list[str] | None = None) -> int:
     spans = base_spans(pages, model)
     results = {"stage": headline(ner_docs.summarise(pages, [[(p["text"][b:e], t, b, e) for t, b, e in s]
                                                             for p, s in zip(pages, spans)]))}
-    shipped = dict(SHIPPED, c=args.c, threshold=args.threshold)
+    shipped = dict(SHIPPED, c=args.c, threshold=args.threshold, sentence_weight=args.sentence_weight)
+    if args.keep_single is not None:
+        shipped["keep_single"] = args.keep_single == "yes"
     variants = [("cv", shipped)]
     if args.variants:
         variants += [(name, dict(shipped, **change)) for name, change in VARIANTS.items()]
     variants = [(n, kw) for n, kw in variants if not args.only or n in args.only]
+    msra_dev, msra_dev_spans = msra_dev_with_spans(model)
     for name, kw in variants:
-        results[name] = headline(ner_docs.summarise(pages, cross_validate(pages, spans, model, **kw)))
+        predicted = cross_validate(pages, spans, model, sentences=msra_dev, sentence_spans=msra_dev_spans, **kw)
+        results[name] = headline(ner_docs.summarise(pages, predicted))
         print(name, json.dumps(results[name]), flush=True)
     if not args.no_write:
-        options = {k: v for k, v in shipped.items() if k not in ("c", "threshold", "longer_first")}
-        lexicon, rows, labels = training_rows(pages, spans, model, **options)
-        names, weights = fit(rows, labels, args.c)
+        options = {k: v for k, v in shipped.items()
+                   if k not in ("c", "threshold", "longer_first", "min_pages", "keep_single", "sentence_weight")}
+        lexicon, (names, weights) = fit_all(pages, spans, model, args.c, msra_dev, msra_dev_spans,
+                                            shipped["sentence_weight"], **options)
         out = REPO_ROOT / args.model / "rescore.json"
         spec = {
             "version": "zh.ner.rescore.v1",
             "train": {"path": "eval/ai_stance/train_docs.jsonl",
                       "sha256": hashlib.sha256(docs_path.read_bytes()).hexdigest(), "pages": len(pages),
-                      "candidates": len(rows)},
+                      "msra_dev_sentences": len(msra_dev)},
             "params": dict(shipped, seed=SEED, folds=FOLDS),
             "cross_validated": results,
             "seconds": round(time.time() - started),
