@@ -320,14 +320,29 @@ def join_names(spans, plain: str):
     return out
 
 
-def statistical_spans(text: str, sentences, model: NerModel) -> list[tuple[str, int, int]]:
-    """CRF spans (type, begin, end) over the given sentence spans of ``text``."""
+def statistical_spans(text: str, sentences, model: NerModel, uncertain: list | None = None,
+                      uncertain_below: float = 0.95) -> list[tuple[str, int, int]]:
+    """CRF spans (type, begin, end) over the given sentence spans of ``text``. With an
+    ``uncertain`` list, also appends to it the (begin, end) runs of characters whose marginal
+    probability of O is below ``uncertain_below``: names the CRF almost tagged, candidates
+    for the rescorer (one marginal per character, cheap after tagging)."""
     spans = []
     for begin, end in sentences:
         chunk = tagging_copy(text[begin:end])
         if not chunk.strip():
             continue
         tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
+        if uncertain is not None:
+            unsure = [model.tagger.marginal("O", i) < uncertain_below for i in range(len(chunk))] + [False]
+            start = None
+            for i, flag in enumerate(unsure):
+                if flag and start is None:
+                    start = i
+                elif not flag and start is not None:
+                    b, e = _trim(chunk, start, i)
+                    if e > b:
+                        uncertain.append((begin + b, begin + e))
+                    start = None
         for t, b, e in bmes_spans(tags):
             for b, e in _name_pieces(chunk, b, e):
                 if t in TYPES and _LETTER.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e]) \
@@ -468,11 +483,13 @@ def predict(records: list[dict], model: NerModel) -> list[tuple[list | None, lis
     out = []
     for record, plain, doc in zip(records, texts, model.ruler_nlp.pipe(texts)):
         text = record["text"]
-        stat = statistical_spans(text, sentence_spans(record), model)
+        unsure = [] if model.rescorer is not None and model.rescorer.uncertain_below else None
+        stat = statistical_spans(text, sentence_spans(record), model, unsure,
+                                 model.rescorer.uncertain_below if unsure is not None else 0.0)
         spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
         spans = join_names(spans, plain)
         if model.rescorer is not None:
-            spans = model.rescorer.apply(text, spans, model.lexicon, model.gazetteer)
+            spans = model.rescorer.apply(text, spans, model.lexicon, model.gazetteer, unsure)
         tok = tokens_agreeing(record["tok"], spans, text) if record.get("tok") else None
         out.append((tok, [[text[b:e], kind, b, e] for kind, b, e in spans], cluster(text, spans, model.gazetteer)))
     return out

@@ -35,6 +35,9 @@ import numpy as np
 
 from pipeline.record.text import is_han, to_halfwidth
 
+# The stage's own limits on a statistical span (no URLs, markup, lists).
+from pipeline.components.ner import _LETTER, _NOT_IN_NAMES  # noqa: E402
+
 TYPES = ("PER", "ORG", "LOC")
 LABELS = ("O",) + TYPES
 # A run of capitalised Latin words (and acronyms, CamelCase, digits inside: G42, a16z is
@@ -43,6 +46,7 @@ _LATIN_NAME = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9'’.\-]*[A-Za-z0-9]?"
                          r"(?:(?: |·| & |, )[A-Z][A-Za-z0-9'’.\-]*[A-Za-z0-9]?){0,4}(?![A-Za-z0-9])")
 _TITLE = re.compile(r"《([^《》\n]{1,40})》")
 _OPEN_PAREN = "(（"
+_CAMEL = re.compile(r"[a-z][A-Z]")  # LinkedIn, DoorDash: companies more than people
 
 
 def match_copy(plain: str) -> str:
@@ -166,7 +170,7 @@ def organisation_endings(words: dict, min_count: int = 10) -> frozenset[str]:
 
 
 def candidates(text: str, spans, lexicon: PageLexicon, prepared=None, word_lexicon=None, endings=frozenset(),
-               longest_extension: int = 6) -> dict:
+               longest_extension: int = 6, uncertain=()) -> dict:
     """(begin, end) -> {"stage": type or None, "latin", "lexicon", "word": bool} for one page;
     ``word_lexicon`` is the CRF's :class:`~pipeline.components.ner.Lexicon` (its name words
     become candidates) or None."""
@@ -180,10 +184,20 @@ def candidates(text: str, spans, lexicon: PageLexicon, prepared=None, word_lexic
 
     for kind, b, e in spans:
         add(b, e, stage=kind)
+    for b, e in uncertain:  # runs the CRF was unsure about (statistical_spans)
+        if _LETTER.search(plain[b:e]) and not _NOT_IN_NAMES.search(plain[b:e]):
+            add(b, e, uncertain=True)
     for m in _LATIN_NAME.finditer(plain):
         b, e = m.span()
         if e - b >= 2:
             add(b, e, latin=True)
+        # 柯維立(James Cleverly): the Han run right before a parenthesised Latin name is
+        # likely its transliteration; its last 2..5 characters are candidates.
+        if b >= 2 and plain[b - 1] in _OPEN_PAREN and plain[e:e + 1] in ")）":
+            for k in range(2, 6):
+                if b - 1 - k < 0 or not all(is_han(ch) for ch in plain[b - 1 - k:b - 1]):
+                    break
+                add(b - 1 - k, b - 1, gloss=True)
     keys, prefixes = prepared or lexicon.prepared()
     for b, e, _ in find_forms(match_copy(plain), prefixes, keys):
         add(b, e, lexicon=True)
@@ -220,6 +234,11 @@ def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: di
             f["name_word"] = 1.0
         if c.get("extended"):
             f["extended"] = 1.0
+        if c.get("uncertain"):
+            f["crf_unsure"] = 1.0
+        if c.get("gloss"):
+            f["before_latin_gloss"] = 1.0
+            f["before_latin_gloss&len=" + str(e - b)] = 1.0
         if name_key(form) in gazetteer:
             f["gaz=" + gazetteer[name_key(form)][1]] = 1.0
         occurs = lexicon.occurs.get(key, 0)
@@ -229,12 +248,19 @@ def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: di
             f["share_" + t] = share
             f["share_" + t + "=" + _bin(share)] = 1.0
             f["stage=" + str(c["stage"]) + "&share_" + t + "=" + _bin(share)] = 1.0
-        n = e - b
-        f["len=" + str(min(n, 8))] = 1.0
+        left, right = plain[max(0, b - 2):b], plain[e:e + 2]
+        f["len=" + str(min(e - b, 8))] = 1.0
         if form.isascii():
             f["ascii"] = 1.0
-            f["words=" + str(min(form.count(" ") + 1, 4))] = 1.0
-            f["upper" if form.isupper() else "cap" if form[0].isupper() else "lower"] = 1.0
+            word_count = "words=" + str(min(form.count(" ") + 1, 4))
+            shape = "upper" if form.isupper() else "camel" if _CAMEL.search(form) else \
+                "cap" if form[0].isupper() else "lower"
+            f[word_count] = f[shape] = 1.0
+            f["stage=" + str(c["stage"]) + "&" + word_count + "&" + shape] = 1.0
+            if left[-1:] and left[-1] in _OPEN_PAREN and right[:1] in ")）":
+                f["latin_in_parentheses"] = 1.0
+                if b >= 2 and is_han(plain[b - 2]):
+                    f["latin_gloss_of_han"] = 1.0
         elif any(ch.isascii() and ch.isalpha() for ch in form):
             f["mixed"] = 1.0
         if "·" in form:
@@ -242,7 +268,6 @@ def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: di
         f["first=" + form[0]] = 1.0
         f["last=" + form[-1]] = 1.0
         f["last2=" + form[-2:]] = 1.0
-        left, right = plain[max(0, b - 2):b], plain[e:e + 2]
         f["l1=" + left[-1:]] = 1.0
         f["r1=" + right[:1]] = 1.0
         f["l2=" + left] = 1.0
@@ -311,6 +336,27 @@ def decode(cands: list[tuple[int, int]], probs: np.ndarray, threshold: float = 0
     return sorted(chosen, key=lambda s: (s[1], s[2]))
 
 
+def pair_glosses(chosen, cands: dict, probs: np.ndarray, plain: str) -> list[tuple[str, int, int]]:
+    """A kept Latin name in parentheses (``(James Cleverly)``) lends its type to the Han
+    transliteration right before it: of the gloss candidates ending at the parenthesis
+    (柯維立, 維立 …), the one most probable for that type is added when it overlaps
+    nothing kept."""
+    index = {span: i for i, span in enumerate(cands)}
+    out = list(chosen)
+    for kind, b, e in chosen:
+        if b < 1 or plain[b - 1] not in _OPEN_PAREN or plain[e:e + 1] not in ")）" or not plain[b:e].isascii():
+            continue
+        glosses = [(gb, ge) for (gb, ge), c in cands.items() if c.get("gloss") and ge == b - 1]
+        if not glosses or any(t < b - 1 and b - 1 <= te for _, t, te in out) or \
+                any(ke == b - 1 for _, _, ke in out):
+            continue
+        k = LABELS.index(kind)
+        gb, ge = max(glosses, key=lambda g: probs[index[g]][k])
+        if all(ge <= tb or te <= gb for _, tb, te in out):
+            out.append((kind, gb, ge))
+    return sorted(out, key=lambda s: (s[1], s[2]))
+
+
 @dataclass
 class Rescorer:
     names: dict          # feature name -> column
@@ -323,6 +369,8 @@ class Rescorer:
     extend: bool = False  # candidates grow into organisation endings (organisation_endings)
     min_pages: int = 0  # see protected_spans
     keep_single: bool = False  # see protected_spans
+    glosses: bool = True  # see pair_glosses
+    uncertain_below: float = 0.0  # >0: runs with P(O) below it are candidates (ner.statistical_spans)
     _endings: frozenset | None = None
 
     @classmethod
@@ -332,7 +380,8 @@ class Rescorer:
         return cls({n: i for i, n in enumerate(spec["features"])}, np.asarray(spec["weights"], dtype=np.float64),
                    lexicon, spec["threshold"], lexicon.prepared(), spec["params"]["name_words"],
                    spec["params"]["longer_first"], spec["params"]["extend"], spec["params"]["min_pages"],
-                   spec["params"]["keep_single"])
+                   spec["params"]["keep_single"], spec["params"]["glosses"],
+                   spec["params"]["uncertain_below"])
 
     def probabilities(self, rows: list[dict]) -> np.ndarray:
         x = np.zeros((len(rows), len(self.names)))
@@ -346,15 +395,17 @@ class Rescorer:
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def apply(self, text: str, spans, word_lexicon, gazetteer: dict) -> list[tuple[str, int, int]]:
+    def apply(self, text: str, spans, word_lexicon, gazetteer: dict, uncertain=()) -> list[tuple[str, int, int]]:
         from pipeline.components.ner import tagging_copy
 
         if self.extend and self._endings is None:
             self._endings = organisation_endings(word_lexicon.words)
         cands = candidates(text, spans, self.lexicon, self.prepared, word_lexicon if self.name_words else None,
-                           self._endings or frozenset())
+                           self._endings or frozenset(), uncertain=uncertain or ())
         if not cands:
             return []
         rows = features(text, tagging_copy(text), cands, self.lexicon, word_lexicon.words, gazetteer)
-        return decode(list(cands), self.probabilities(rows), self.threshold, self.longer_first,
-                      protected_spans(text, cands, self.lexicon, self.min_pages, self.keep_single))
+        probs = self.probabilities(rows)
+        chosen = decode(list(cands), probs, self.threshold, self.longer_first,
+                        protected_spans(text, cands, self.lexicon, self.min_pages, self.keep_single))
+        return pair_glosses(chosen, cands, probs, tagging_copy(text)) if self.glosses else chosen

@@ -20,59 +20,72 @@ import json
 import random
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from pipeline.components import annotate_with
 from pipeline.components import ner
 from pipeline.components.ner_rescore import (LABELS, PageLexicon, candidates, decode, features, label,
-                                             organisation_endings, protected_spans)
+                                             organisation_endings, pair_glosses, protected_spans)
 from pipeline.components.ner_rescore import TYPES
 from pipeline.evaluate import ner_docs
 from pipeline.paths import REPO_ROOT, shared_path
 
 SEED = 0
 FOLDS = 5
+UNCERTAIN_BELOW = 0.95  # a character is "unsure" when the CRF's P(O) is below this
 # The shipped settings, and the ablations ``--variants`` cross-validates against them.
 SHIPPED = dict(c=1.0, threshold=0.5, longer_first=True, use_lexicon=True, name_words=False, extend=False, min_pages=0,
-               keep_single=False, sentence_weight=1.0)
+               keep_single=False, sentence_weight=1.0, glosses=True, uncertain=False)
 VARIANTS = {
     "no_page_lexicon": dict(use_lexicon=False),
     "extension": dict(extend=True),
     "best_first": dict(longer_first=False),
     "best_first+name_words": dict(longer_first=False, name_words=True),
-    "best_first+extension": dict(longer_first=False, extend=True),
+    "name_words": dict(name_words=True),
     "threshold=0.6": dict(threshold=0.6),
     "c=0.3": dict(c=0.3),
     "c=3.0": dict(c=3.0),
     "threshold=0.4": dict(threshold=0.4),
     "threshold=0.45": dict(threshold=0.45),
     "min_pages=1": dict(min_pages=1),
+    "no_gloss_pairing": dict(glosses=False),
+    "unsure_runs": dict(uncertain=True),
     "pages_only": dict(sentence_weight=0.0),
     "pages_only+keep_single": dict(sentence_weight=0.0, keep_single=True),
-    "keep_single+msra_dev_weight=0.3": dict(keep_single=True, sentence_weight=0.3),
     "msra_dev_weight=0.3": dict(sentence_weight=0.3),
-    "min_pages=3": dict(min_pages=3),
 }
 
 
-def base_spans(pages: list[dict], model) -> list[list[tuple[str, int, int]]]:
-    """The stage's mentions without the rescorer, one list of (type, begin, end) per page."""
+class StageOutput(NamedTuple):
+    spans: list   # the stage's mentions (type, begin, end), no rescorer
+    unsure: list  # (begin, end) runs the CRF was unsure about (ner.statistical_spans)
+
+
+def base_spans(pages: list[dict], model) -> list[StageOutput]:
+    """What the stage gives the rescorer for each page (or sentence record)."""
     saved, model.rescorer = model.rescorer, None
     try:
         records = annotate_with(ner, [{k: p[k] for k in ("id", "text", "sentences") if k in p} for p in pages], model)
     finally:
         model.rescorer = saved
-    return [[(k, b, e) for _, k, b, e in r["ner"]] for r in records]
+    out = []
+    for page, record in zip(pages, records):
+        unsure: list = []
+        ner.statistical_spans(page["text"], ner.sentence_spans(page), model, unsure, UNCERTAIN_BELOW)
+        out.append(StageOutput([(k, b, e) for _, k, b, e in record["ner"]], unsure))
+    return out
 
 
-def page_rows(page, spans, lexicon: PageLexicon, model, labelled=True, use_lexicon=True, name_words=True,
-              extend=True):
-    """(candidate spans, feature dicts, labels) of one page."""
+def page_rows(page, stage: StageOutput, lexicon: PageLexicon, model, labelled=True, use_lexicon=True,
+              name_words=True, extend=True, uncertain=True):
+    """(candidates, feature dicts, labels) of one page."""
     plain = ner.tagging_copy(page["text"])
     lex = lexicon if use_lexicon else PageLexicon.build([])
-    cands = candidates(page["text"], spans, lex, word_lexicon=model.lexicon if name_words else None,
-                       endings=organisation_endings(model.lexicon.words) if extend else frozenset())
+    cands = candidates(page["text"], stage.spans, lex, word_lexicon=model.lexicon if name_words else None,
+                       endings=organisation_endings(model.lexicon.words) if extend else frozenset(),
+                       uncertain=stage.unsure if uncertain else ())
     rows = features(page["text"], plain, cands, lex, model.lexicon.words, model.gazetteer)
     labels = [label(page["text"], page["entities"], b, e) for b, e in cands] if labelled else []
     return cands, rows, labels
@@ -128,10 +141,12 @@ def fit(rows: list[dict], labels: list[str], c: float, min_count: int = 2, weigh
     learner = LogisticRegression(C=c, max_iter=2000, random_state=SEED)
     learner.fit(x, y, sample_weight=weights_of_rows)
     weights = np.zeros((x.shape[1], len(LABELS)))
-    weights[:, learner.classes_] = learner.coef_.T
-    names = list(vectorizer.get_feature_names_out())
     bias = np.zeros(len(LABELS))
-    bias[learner.classes_] = learner.intercept_
+    if len(learner.classes_) == 2:  # one score column: the second class against the first
+        weights[:, learner.classes_[1]], bias[learner.classes_[1]] = learner.coef_[0], learner.intercept_[0]
+    else:
+        weights[:, learner.classes_], bias[learner.classes_] = learner.coef_.T, learner.intercept_
+    names = list(vectorizer.get_feature_names_out())
     weights[names.index("bias")] += bias
     return names, weights
 
@@ -175,6 +190,7 @@ def fit_all(pages, spans, model, c, sentences=(), sentence_spans=(), sentence_we
 
 
 def cross_validate(pages, spans, model, c=1.0, threshold=0.5, longer_first=False, min_pages=0, keep_single=False,
+                   glosses=True,
                    sentences=(), sentence_spans=(), sentence_weight=0.0, **options) -> list[list]:
     """Held-out mentions (text, type, begin, end) of every page, by grouped folds."""
     fold = folds_of(pages)
@@ -186,7 +202,10 @@ def cross_validate(pages, spans, model, c=1.0, threshold=0.5, longer_first=False
         for i in (i for i in range(len(pages)) if fold[i] == k):
             cands, r, _ = page_rows(pages[i], spans[i], lexicon, model, labelled=False, **options)
             kept = protected_spans(pages[i]["text"], cands, lexicon, min_pages, keep_single)
-            chosen = decode(list(cands), probabilities(names, weights, r), threshold, longer_first, kept) if cands else []
+            probs = probabilities(names, weights, r) if cands else None
+            chosen = decode(list(cands), probs, threshold, longer_first, kept) if cands else []
+            if glosses and cands:
+                chosen = pair_glosses(chosen, cands, probs, ner.tagging_copy(pages[i]["text"]))
             predicted[i] = [(pages[i]["text"][b:e], t, b, e) for t, b, e in chosen]
     return predicted
 
@@ -228,11 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     docs_path = Path(args.docs) if args.docs else shared_path("eval", "ai_stance", "train_docs.jsonl")
     pages = ner_docs.read_docs(docs_path)
-    model = ner.load({"model": args.model})
+    model = ner.load({"model": args.model, "rescore": False})
     started = time.time()
     spans = base_spans(pages, model)
     results = {"stage": headline(ner_docs.summarise(pages, [[(p["text"][b:e], t, b, e) for t, b, e in s]
-                                                            for p, s in zip(pages, spans)]))}
+                                                            for p, s in zip(pages, (x.spans for x in spans))]))}
     shipped = dict(SHIPPED, c=args.c, threshold=args.threshold, sentence_weight=args.sentence_weight)
     if args.keep_single is not None:
         shipped["keep_single"] = args.keep_single == "yes"
@@ -247,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(name, json.dumps(results[name]), flush=True)
     if not args.no_write:
         options = {k: v for k, v in shipped.items()
-                   if k not in ("c", "threshold", "longer_first", "min_pages", "keep_single", "sentence_weight")}
+                   if k not in ("c", "threshold", "longer_first", "min_pages", "keep_single", "sentence_weight", "glosses")}
         lexicon, (names, weights) = fit_all(pages, spans, model, args.c, msra_dev, msra_dev_spans,
                                             shipped["sentence_weight"], **options)
         out = REPO_ROOT / args.model / "rescore.json"
@@ -256,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
             "train": {"path": "eval/ai_stance/train_docs.jsonl",
                       "sha256": hashlib.sha256(docs_path.read_bytes()).hexdigest(), "pages": len(pages),
                       "msra_dev_sentences": len(msra_dev)},
-            "params": dict(shipped, seed=SEED, folds=FOLDS),
+            "params": dict(shipped, seed=SEED, folds=FOLDS,
+                           uncertain_below=UNCERTAIN_BELOW if shipped["uncertain"] else 0.0),
             "cross_validated": results,
             "seconds": round(time.time() - started),
             "threshold": args.threshold,
