@@ -70,7 +70,7 @@ def find_forms(copy: str, prefixes: set[str], keys) -> list[tuple[int, int, str]
     """Every (begin, end, key) where a page-lexicon key occurs in ``copy`` and does not cut a
     Latin word."""
     out, n = [], len(copy)
-    for i in range(n):
+    for i in [i for i, ch in enumerate(copy) if ch in prefixes]:  # single characters are prefixes too
         if i and _is_word(copy[i - 1]) and _is_word(copy[i]):
             continue
         j = i + 1
@@ -170,13 +170,13 @@ def organisation_endings(words: dict, min_count: int = 10) -> frozenset[str]:
 
 
 def candidates(text: str, spans, lexicon: PageLexicon, prepared=None, word_lexicon=None, endings=frozenset(),
-               longest_extension: int = 6, uncertain=()) -> dict:
+               longest_extension: int = 6, uncertain=(), plain: str | None = None) -> dict:
     """(begin, end) -> {"stage": type or None, "latin", "lexicon", "word": bool} for one page;
     ``word_lexicon`` is the CRF's :class:`~pipeline.components.ner.Lexicon` (its name words
     become candidates) or None."""
     from pipeline.components.ner import tagging_copy
 
-    plain = tagging_copy(text)
+    plain = plain if plain is not None else tagging_copy(text)
     out: dict[tuple[int, int], dict] = {}
 
     def add(b, e, **flag):
@@ -303,14 +303,17 @@ def label(text: str, gold: dict, b: int, e: int) -> str:
     return "O"
 
 
-def protected_spans(text: str, cands: dict, lexicon: PageLexicon, min_pages: int, keep_single: bool = False) -> dict:
+def protected_spans(text: str, cands: dict, lexicon: PageLexicon, min_pages: int, keep_single: bool = False,
+                    plain: str | None = None) -> dict:
     """The stage's mentions the rescorer may not drop: forms seen on fewer than ``min_pages``
     training pages (0 protects none), and with ``keep_single`` one-character mentions
     (中 in 中美), which page lists never hold but sentence-level NER tags: where the page
     lists are silent, the stage keeps its sentence-level conventions."""
     from pipeline.components.ner import tagging_copy
 
-    copy = match_copy(tagging_copy(text))
+    if not (min_pages or keep_single):
+        return {}
+    copy = match_copy(plain if plain is not None else tagging_copy(text))
     return {(b, e): c["stage"] for (b, e), c in cands.items()
             if c["stage"] and ((keep_single and e - b == 1) or lexicon.occurs.get(copy[b:e], 0) < min_pages)}
 
@@ -384,13 +387,22 @@ class Rescorer:
                    spec["params"]["uncertain_below"])
 
     def probabilities(self, rows: list[dict]) -> np.ndarray:
-        x = np.zeros((len(rows), len(self.names)))
-        for i, row in enumerate(rows):
+        # Sparse rows: each row's score is the weighted sum of the weight rows of its features.
+        starts, columns, values = [], [], []
+        for row in rows:
+            starts.append(len(columns))
             for name, value in row.items():
                 j = self.names.get(name)
-                if j is not None:
-                    x[i, j] = value
-        z = x @ self.weights
+                if j is not None and value:
+                    columns.append(j)
+                    values.append(value)
+            if len(columns) == starts[-1]:  # no known feature: a zero term keeps the row
+                columns.append(0)
+                values.append(0.0)
+        if not rows:
+            return np.zeros((0, self.weights.shape[1]))
+        terms = np.asarray(values)[:, None] * self.weights[columns]
+        z = np.add.reduceat(terms, np.asarray(starts, dtype=np.intp), axis=0)
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
@@ -400,12 +412,13 @@ class Rescorer:
 
         if self.extend and self._endings is None:
             self._endings = organisation_endings(word_lexicon.words)
+        plain = tagging_copy(text)
         cands = candidates(text, spans, self.lexicon, self.prepared, word_lexicon if self.name_words else None,
-                           self._endings or frozenset(), uncertain=uncertain or ())
+                           self._endings or frozenset(), uncertain=uncertain or (), plain=plain)
         if not cands:
             return []
-        rows = features(text, tagging_copy(text), cands, self.lexicon, word_lexicon.words, gazetteer)
+        rows = features(text, plain, cands, self.lexicon, word_lexicon.words, gazetteer)
         probs = self.probabilities(rows)
         chosen = decode(list(cands), probs, self.threshold, self.longer_first,
-                        protected_spans(text, cands, self.lexicon, self.min_pages, self.keep_single))
-        return pair_glosses(chosen, cands, probs, tagging_copy(text)) if self.glosses else chosen
+                        protected_spans(text, cands, self.lexicon, self.min_pages, self.keep_single, plain))
+        return pair_glosses(chosen, cands, probs, plain) if self.glosses else chosen
