@@ -119,3 +119,13 @@ def test_statistical_spans_reports_unsure_runs_by_the_o_marginal():
     runs = []
     ner.statistical_spans(text, [(0, len(text))], model, runs, uncertain_below=0.0)
     assert runs == []
+
+
+def test_sparse_scores_are_the_softmax_of_the_weighted_features():
+    weights = np.array([[0.0, 1.0, 0.0, 0.0],    # bias
+                        [0.5, 0.0, 2.0, 0.0]])   # a
+    scorer = rescore.Rescorer({"bias": 0, "a": 1}, weights, None, 0.5)
+    probs = scorer.probabilities([{"bias": 1.0, "a": 2.0}, {"unknown": 1.0}])
+    z = np.array([[1.0, 1.0, 4.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    expected = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    assert np.allclose(probs, expected)
