@@ -85,9 +85,9 @@ def test_protected_spans_keep_unseen_forms_and_single_characters():
 
 def test_label_is_the_listed_type_equal_or_overlapping():
     page = _page("杰弗里·辛顿说,辛顿走了。", PER=["杰弗里·辛顿", "辛顿"])
-    assert rescore.label(page["text"], page["entities"], 0, 6) == "PER"
-    assert rescore.label(page["text"], page["entities"], 1, 6) == "PER"   # 5 of 6 characters
-    assert rescore.label(page["text"], page["entities"], 7, 8) == "O"
+    assert train.label(page["text"], page["entities"], 0, 6) == "PER"
+    assert train.label(page["text"], page["entities"], 1, 6) == "PER"   # 5 of 6 characters
+    assert train.label(page["text"], page["entities"], 7, 8) == "O"
 
 
 def test_tiny_training_learns_the_page_lists_and_survives_the_json_round_trip(tmp_path):

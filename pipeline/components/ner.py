@@ -46,8 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.components.gazetteer import read_gazetteer
+from pipeline.components.ner_text import _LETTER, _NOT_IN_NAMES, name_key, tagging_copy
 from pipeline.running.caches import cached
-from pipeline.record.text import NER_CLASSES, char_class, normalise
+from pipeline.record.text import NER_CLASSES, char_class
 from pipeline.config import with_defaults
 from pipeline.paths import REPO_ROOT
 from pipeline.spacy_import import import_spacy
@@ -63,26 +64,11 @@ SUFFIXES = {
     "LOC": ("自治区", "特别行政区", "地区", "半岛", "群岛", "高原", "平原", "大街", "广场"),
 }
 _SENTENCE_END = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-# A statistical span must hold a Han or Latin letter and none of these: on web text the CRF
-# otherwise swallows URLs, markup and lists ("OpenAI和Google/DeepMind这两家公司"). A single
-# space may join two words of a name (Stuart Russell), never two spaces or a line break.
-_NOT_IN_NAMES = re.compile(r"[\t\n\r/:=?&()\[\]{}<>|\\，。；：！？、（）【】]|\s\s")
-_LETTER = re.compile(r"[\u4e00-\u9fffA-Za-z]")
-_NAME_SEPARATORS = str.maketrans("", "", "·•・‧ \u00b7\u2022")
-# Every middle dot a transliterated name may use (理查·布兰森, 比尔•盖茨, 山姆・奥特曼) is
-# tagged as "·", the one the training corpora use.
-_SEPARATOR_TO_DOT = str.maketrans("•・‧\u2022\u30fb\uff65\u2027", "·······")
 # Two same-type mentions joined only by a middle dot (with optional spaces) or, for Latin
 # words, one space are one name: 理查 · 布兰森, Susan Rice.
 _NAME_JOIN = {"dot": re.compile(r"\s?·\s?"), "space": re.compile(r" ")}
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _TITLE = re.compile(r"《([^《》\n]{1,40})》")
-
-
-def tagging_copy(text: str) -> str:
-    """The copy of ``text`` the models read: half-width, simplified (OpenCC's 1:1 character
-    table, as stance uses), one middle dot. Same length, so offsets carry over to ``text``."""
-    return normalise(text).translate(_SEPARATOR_TO_DOT)
 
 
 # --------------------------------------------------------------------------- features
@@ -241,11 +227,6 @@ class CharTokenizer:
         from spacy.tokens import Doc
 
         return Doc(self.vocab, words=list(text), spaces=[False] * len(text))
-
-
-def name_key(name: str) -> str:
-    """The form names are compared in: half-width, simplified, lower case, no name separators."""
-    return normalise(name).lower().translate(_NAME_SEPARATORS)
 
 
 def build_ruler(gazetteer_path: Path):

@@ -33,10 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.record.text import is_han, to_halfwidth
-
-# The stage's own limits on a statistical span (no URLs, markup, lists).
-from pipeline.components.ner import _LETTER, _NOT_IN_NAMES  # noqa: E402
+# The stage's text forms and its limits on a statistical span (no URLs, markup, lists).
+from pipeline.components.ner_text import _LETTER, _NOT_IN_NAMES, name_key, tagging_copy
+from pipeline.record.text import is_han
 
 TYPES = ("PER", "ORG", "LOC")
 LABELS = ("O",) + TYPES
@@ -57,8 +56,6 @@ def match_copy(plain: str) -> str:
 
 def form_key(form: str) -> str:
     """A gold or candidate form as looked up in the page lexicon."""
-    from pipeline.components.ner import tagging_copy
-
     return match_copy(tagging_copy(form.strip()))
 
 
@@ -111,8 +108,6 @@ class PageLexicon:
         return keys, {k[:i] for k in keys for i in range(1, len(k) + 1)}
 
     def page_keys(self, text: str, prepared=None) -> set[str]:
-        from pipeline.components.ner import tagging_copy
-
         keys, prefixes = prepared or self.prepared()
         return {k for _, _, k in find_forms(match_copy(tagging_copy(text)), prefixes, keys)}
 
@@ -174,8 +169,6 @@ def candidates(text: str, spans, lexicon: PageLexicon, prepared=None, word_lexic
     """(begin, end) -> {"stage": type or None, "latin", "lexicon", "word": bool} for one page;
     ``word_lexicon`` is the CRF's :class:`~pipeline.components.ner.Lexicon` (its name words
     become candidates) or None."""
-    from pipeline.components.ner import tagging_copy
-
     plain = plain if plain is not None else tagging_copy(text)
     out: dict[tuple[int, int], dict] = {}
 
@@ -216,8 +209,6 @@ def candidates(text: str, spans, lexicon: PageLexicon, prepared=None, word_lexic
 
 def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: dict, gazetteer: dict) -> list[dict]:
     """One feature dict per candidate, in the order of ``cands``."""
-    from pipeline.components.ner import name_key
-
     titles = [m.span(1) for m in _TITLE.finditer(plain)]
     stage_ends = {e: c["stage"] for (b, e), c in cands.items() if c["stage"]}
     copy = match_copy(plain)
@@ -286,31 +277,12 @@ def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: di
     return rows
 
 
-def label(text: str, gold: dict, b: int, e: int) -> str:
-    """The gold type of a candidate: a listed form equal to it, else one it overlaps by at
-    least 60 % of the longer (the page scorer's rule); O otherwise."""
-    from pipeline.evaluate.ner_docs import _close, occurrences
-
-    plain = to_halfwidth(text)
-    form = plain[b:e]
-    for t in TYPES:
-        if form in (to_halfwidth(g) for g in gold[t]):
-            return t
-    for t in TYPES:
-        for g in gold[t]:
-            if any(_close((b, e), o) for o in occurrences(plain, to_halfwidth(g))):
-                return t
-    return "O"
-
-
 def protected_spans(text: str, cands: dict, lexicon: PageLexicon, min_pages: int, keep_single: bool = False,
                     plain: str | None = None) -> dict:
     """The stage's mentions the rescorer may not drop: forms seen on fewer than ``min_pages``
     training pages (0 protects none), and with ``keep_single`` one-character mentions
     (中 in 中美), which page lists never hold but sentence-level NER tags: where the page
     lists are silent, the stage keeps its sentence-level conventions."""
-    from pipeline.components.ner import tagging_copy
-
     if not (min_pages or keep_single):
         return {}
     copy = match_copy(plain if plain is not None else tagging_copy(text))
@@ -408,8 +380,6 @@ class Rescorer:
         return p / p.sum(axis=1, keepdims=True)
 
     def apply(self, text: str, spans, word_lexicon, gazetteer: dict, uncertain=()) -> list[tuple[str, int, int]]:
-        from pipeline.components.ner import tagging_copy
-
         if self.extend and self._endings is None:
             self._endings = organisation_endings(word_lexicon.words)
         plain = tagging_copy(text)

@@ -12,7 +12,7 @@ system reads the whole page text (one record per page, as the pipeline would) an
 Both are pooled over pages (micro) and given per type, overall, and per script
 (``hans``/``hant``). The CRF never trains on these lists; the page-level rescorer does
 (``models/ner/rescore.json``), so when the model has one trained on this very file, its
-figures are cross-validated (5 folds grouped by page, :func:`ours_summary`).
+figures are cross-validated (5 folds grouped by page, ``pipeline.evaluate.ner.ours_docs``).
 """
 
 from __future__ import annotations
@@ -114,29 +114,6 @@ def ours_mentions(config: dict):
         return [[tuple(m) for m in r["ner"]] for r in annotate_with(ner, records, model)]
 
     return predict
-
-
-def ours_summary(config: dict, pages: list[dict], docs_path: Path) -> dict:
-    """Our ``"docs"`` block; cross-validated by page when the model's rescorer was trained on
-    ``docs_path`` (its recorded sha256), else the shipped model as is. ``"protocol"`` says which."""
-    import hashlib
-
-    from pipeline.components import ner
-    from pipeline.paths import REPO_ROOT
-
-    model = ner.load(config)
-    rescore_file = REPO_ROOT / ner.with_defaults("ner", config)["model"] / "rescore.json"
-    if model.rescorer is not None and rescore_file.exists():
-        spec = json.loads(rescore_file.read_text(encoding="utf-8"))
-        if spec["train"]["sha256"] == hashlib.sha256(Path(docs_path).read_bytes()).hexdigest():
-            from pipeline.train.ner_rescore import cross_validated_pages
-
-            summary = summarise(pages, cross_validated_pages(pages, model, spec["params"]))
-            summary["protocol"] = "rescorer cross-validated: 5 folds grouped by page (seed 0), refit per fold"
-            return summary
-    summary = summarise(pages, ours_mentions(config)(pages))
-    summary["protocol"] = "shipped model as is (it never trained on these lists)"
-    return summary
 
 
 def lac_mentions():

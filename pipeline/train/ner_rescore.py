@@ -26,10 +26,12 @@ import numpy as np
 
 from pipeline.components import annotate_with
 from pipeline.components import ner
-from pipeline.components.ner_rescore import (LABELS, PageLexicon, candidates, decode, features, label,
+from pipeline.components.ner_rescore import (LABELS, PageLexicon, candidates, decode, features,
                                              organisation_endings, pair_glosses, protected_spans)
 from pipeline.components.ner_rescore import TYPES
 from pipeline.evaluate import ner_docs
+from pipeline.evaluate.ner_docs import _close, occurrences
+from pipeline.record.text import to_halfwidth
 from pipeline.paths import REPO_ROOT, shared_path
 
 SEED = 0
@@ -56,6 +58,21 @@ VARIANTS = {
     "pages_only+keep_single": dict(sentence_weight=0.0, keep_single=True),
     "msra_dev_weight=0.3": dict(sentence_weight=0.3),
 }
+
+
+def label(text: str, gold: dict, b: int, e: int) -> str:
+    """The gold type of a candidate: a listed form equal to it, else one it overlaps by at
+    least 60 % of the longer (the page scorer's rule); O otherwise."""
+    plain = to_halfwidth(text)
+    form = plain[b:e]
+    for t in TYPES:
+        if form in (to_halfwidth(g) for g in gold[t]):
+            return t
+    for t in TYPES:
+        for g in gold[t]:
+            if any(_close((b, e), o) for o in occurrences(plain, to_halfwidth(g))):
+                return t
+    return "O"
 
 
 class StageOutput(NamedTuple):
