@@ -46,8 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.components.gazetteer import read_gazetteer
+from pipeline.components.ner_text import _LETTER, _NOT_IN_NAMES, name_key, tagging_copy
 from pipeline.running.caches import cached
-from pipeline.record.text import NER_CLASSES, char_class, normalise
+from pipeline.record.text import NER_CLASSES, char_class
 from pipeline.config import with_defaults
 from pipeline.paths import REPO_ROOT
 from pipeline.spacy_import import import_spacy
@@ -63,26 +64,11 @@ SUFFIXES = {
     "LOC": ("自治区", "特别行政区", "地区", "半岛", "群岛", "高原", "平原", "大街", "广场"),
 }
 _SENTENCE_END = re.compile(r"[^。！？!?\n]+[。！？!?]*")
-# A statistical span must hold a Han or Latin letter and none of these: on web text the CRF
-# otherwise swallows URLs, markup and lists ("OpenAI和Google/DeepMind这两家公司"). A single
-# space may join two words of a name (Stuart Russell), never two spaces or a line break.
-_NOT_IN_NAMES = re.compile(r"[\t\n\r/:=?&()\[\]{}<>|\\，。；：！？、（）【】]|\s\s")
-_LETTER = re.compile(r"[\u4e00-\u9fffA-Za-z]")
-_NAME_SEPARATORS = str.maketrans("", "", "·•・‧ \u00b7\u2022")
-# Every middle dot a transliterated name may use (理查·布兰森, 比尔•盖茨, 山姆・奥特曼) is
-# tagged as "·", the one the training corpora use.
-_SEPARATOR_TO_DOT = str.maketrans("•・‧\u2022\u30fb\uff65\u2027", "·······")
 # Two same-type mentions joined only by a middle dot (with optional spaces) or, for Latin
 # words, one space are one name: 理查 · 布兰森, Susan Rice.
 _NAME_JOIN = {"dot": re.compile(r"\s?·\s?"), "space": re.compile(r" ")}
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _TITLE = re.compile(r"《([^《》\n]{1,40})》")
-
-
-def tagging_copy(text: str) -> str:
-    """The copy of ``text`` the models read: half-width, simplified (OpenCC's 1:1 character
-    table, as stance uses), one middle dot. Same length, so offsets carry over to ``text``."""
-    return normalise(text).translate(_SEPARATOR_TO_DOT)
 
 
 # --------------------------------------------------------------------------- features
@@ -228,6 +214,7 @@ class NerModel:
     lexicon: Lexicon
     ruler_nlp: object       # spaCy Language: character tokenizer + entity_ruler
     gazetteer: dict         # lower-cased key -> (canonical name, type)
+    rescorer: object = None  # pipeline.components.ner_rescore.Rescorer, when the model has one
 
 
 class CharTokenizer:
@@ -240,11 +227,6 @@ class CharTokenizer:
         from spacy.tokens import Doc
 
         return Doc(self.vocab, words=list(text), spaces=[False] * len(text))
-
-
-def name_key(name: str) -> str:
-    """The form names are compared in: half-width, simplified, lower case, no name separators."""
-    return normalise(name).lower().translate(_NAME_SEPARATORS)
 
 
 def build_ruler(gazetteer_path: Path):
@@ -277,7 +259,13 @@ def load(config: dict | None = None) -> NerModel:
     nlp, table = build_ruler(REPO_ROOT / config["gazetteer"])
     lexicon_file = model_dir / "lexicon.tsv"  # compiled prefix sets: cached, they take a second
     lexicon = cached("ner-lexicon", [lexicon_file, __file__], lambda: Lexicon.read(lexicon_file))
-    return NerModel(tagger, lexicon, nlp, table)
+    rescore_file = model_dir / "rescore.json"  # the page-level second pass (issue 16), optional
+    rescorer = None
+    if config["rescore"] and rescore_file.exists():
+        from pipeline.components.ner_rescore import Rescorer
+
+        rescorer = Rescorer.read(rescore_file)
+    return NerModel(tagger, lexicon, nlp, table, rescorer)
 
 
 # --------------------------------------------------------------------------- recognise
@@ -313,14 +301,29 @@ def join_names(spans, plain: str):
     return out
 
 
-def statistical_spans(text: str, sentences, model: NerModel) -> list[tuple[str, int, int]]:
-    """CRF spans (type, begin, end) over the given sentence spans of ``text``."""
+def statistical_spans(text: str, sentences, model: NerModel, uncertain: list | None = None,
+                      uncertain_below: float = 0.95) -> list[tuple[str, int, int]]:
+    """CRF spans (type, begin, end) over the given sentence spans of ``text``. With an
+    ``uncertain`` list, also appends to it the (begin, end) runs of characters whose marginal
+    probability of O is below ``uncertain_below``: names the CRF almost tagged, candidates
+    for the rescorer (one marginal per character, cheap after tagging)."""
     spans = []
     for begin, end in sentences:
         chunk = tagging_copy(text[begin:end])
         if not chunk.strip():
             continue
         tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
+        if uncertain is not None:
+            unsure = [model.tagger.marginal("O", i) < uncertain_below for i in range(len(chunk))] + [False]
+            start = None
+            for i, flag in enumerate(unsure):
+                if flag and start is None:
+                    start = i
+                elif not flag and start is not None:
+                    b, e = _trim(chunk, start, i)
+                    if e > b:
+                        uncertain.append((begin + b, begin + e))
+                    start = None
         for t, b, e in bmes_spans(tags):
             for b, e in _name_pieces(chunk, b, e):
                 if t in TYPES and _LETTER.search(chunk[b:e]) and not _NOT_IN_NAMES.search(chunk[b:e]) \
@@ -461,9 +464,13 @@ def predict(records: list[dict], model: NerModel) -> list[tuple[list | None, lis
     out = []
     for record, plain, doc in zip(records, texts, model.ruler_nlp.pipe(texts)):
         text = record["text"]
-        stat = statistical_spans(text, sentence_spans(record), model)
+        unsure = [] if model.rescorer is not None and model.rescorer.uncertain_below else None
+        stat = statistical_spans(text, sentence_spans(record), model, unsure,
+                                 model.rescorer.uncertain_below if unsure is not None else 0.0)
         spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
         spans = join_names(spans, plain)
+        if model.rescorer is not None:
+            spans = model.rescorer.apply(text, spans, model.lexicon, model.gazetteer, unsure)
         tok = tokens_agreeing(record["tok"], spans, text) if record.get("tok") else None
         out.append((tok, [[text[b:e], kind, b, e] for kind, b, e in spans], cluster(text, spans, model.gazetteer)))
     return out
