@@ -124,9 +124,10 @@ def ai_detection(docs, model, raw_dir: Path) -> dict | None:
 # ---------------------------------------------------------------- main
 
 
-def document_records(docs) -> list[dict]:
+def document_records(docs, rescore: bool = True) -> list[dict]:
     """Each gold document as the pipeline sees it: its sentences joined into one text (one
-    sentence a line) and run through the segment and NER stages with the project config."""
+    sentence a line) and run through the segment and NER stages with the project config
+    (``rescore=False``: without the NER page rescorer, for documents it was trained on)."""
     import yaml
 
     from pipeline.components import ner
@@ -142,14 +143,14 @@ def document_records(docs) -> list[dict]:
             text += row["text"] + "\n"
         records.append({"id": doc, "text": text, "sentences": spans})
     records = annotate_with(segment, records, segment.load(config["segment"]))
-    return annotate_with(ner, records, ner.load(config["ner"]))
+    return annotate_with(ner, records, ner.load({**config["ner"], "rescore": rescore}))
 
 
-def document_names(docs, records: list[dict] | None = None) -> dict[str, tuple[list[str], list[str]]]:
+def document_names(docs, records: list[dict] | None = None, rescore: bool = True) -> dict[str, tuple[list[str], list[str]]]:
     """Each gold document's (PER+ORG names, PER names) as the pipeline finds them, since the
     holder rules take people's names from the NER layer."""
     names = {}
-    for record in records or document_records(docs):
+    for record in records or document_records(docs, rescore):
         entities = record.get("entities") or []
         forms = lambda types: [n for e in entities if e["type"] in types for n in [e["name"], *e.get("aliases", [])]]
         names[record["id"]] = (forms(("PER", "ORG")), forms(("PER",)))

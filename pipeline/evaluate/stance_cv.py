@@ -68,7 +68,8 @@ def evaluate(train_docs: Path, dev: Path | None, model_dir: Path = MODELS_DIR / 
     folds = trainer.folds_of(docs, n_folds, seed)
     model = rules.load({})
     embeddings = features.EmbeddingCache(cache or trainer.default_cache())
-    names = document_names({doc.id: [{"text": t} for t in doc.texts] for doc in docs})
+    # without the NER page rescorer, which learnt from train_docs' entity lists
+    names = document_names({doc.id: [{"text": t} for t in doc.texts] for doc in docs}, rescore=False)
     chosen = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     gold = [doc.stances[i] for doc in docs for i, ai in enumerate(doc.about_ai) if ai]
 
