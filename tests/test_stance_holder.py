@@ -141,3 +141,16 @@ def test_names_chosen_below_the_confidence_floor_become_no_holder():
     assert model.confident(scored) == ["马斯克", None, None]
     assert model.confident(scored, min_confidence=0.0) == ["马斯克", "吴恩达", None]
     assert HolderModel().confident(scored) == ["马斯克", "吴恩达", None]  # no floor configured: unchanged
+
+
+def test_profile_evidence_prefers_sentences_that_name_the_holder():
+    from pipeline.components.stance.profile import profile
+
+    entries = [
+        {"holder": "埃隆·马斯克", "stance": "concerned", "score": 0.98, "text": "此外，这些操作可能会侵犯用户的权利。"},
+        {"holder": "埃隆·马斯克", "stance": "concerned", "score": 0.85, "text": "马斯克直言“人工智能比核武器更危险”。"},
+        {"holder": "埃隆·马斯克", "stance": "neutral", "score": 0.05, "text": "马斯克注册了X公司。"},
+    ]
+    (row,) = profile(entries)["holders"]
+    assert row["evidence"] == ["马斯克直言“人工智能比核武器更危险”。", "此外，这些操作可能会侵犯用户的权利。"]
+    assert row["stance"] == "concerned" and row["sentences"] == 3

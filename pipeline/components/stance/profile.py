@@ -24,7 +24,10 @@ def profile(entries: list[dict]) -> dict:
     holders = []
     for holder, items in by_holder.items():
         mean = sum(e["score"] for e in items) / len(items)
-        evidence = sorted((e for e in items if e["stance"] != "neutral"), key=lambda e: -abs(e["score"]))
+        # sentences that name the holder first (a continuation sentence may be someone else's
+        # words the holder model carried over), then the strongest
+        evidence = sorted((e for e in items if e["stance"] != "neutral"),
+                          key=lambda e: (not names_holder(e["text"], holder), -abs(e["score"])))
         holders.append(
             {
                 "holder": holder,
@@ -41,6 +44,12 @@ def profile(entries: list[dict]) -> dict:
         "mean_score": round(mean_score, 3),
         "holders": holders,
     }
+
+
+def names_holder(text: str, holder: str) -> bool:
+    """Does the sentence write the holder's name (or a part of a dotted name: 马斯克 of 埃隆·马斯克)?"""
+    parts = [holder, *(p for p in holder.replace("•", "·").replace("・", "·").split("·") if len(p) >= 2)]
+    return any(part in text for part in parts)
 
 
 def entity_names(record: dict) -> tuple[list[str], list[str]]:
