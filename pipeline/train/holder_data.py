@@ -34,7 +34,8 @@ _STAGE_FILES = (
     "config/config.yaml", "config/gazetteer.yaml", "config/user_dict.txt",
     "models/segmenter/model.crfsuite", "models/segmenter/lexicon.txt",
     "models/ner/crf.model", "models/ner/lexicon.tsv",
-    "pipeline/segment.py", "pipeline/ner.py", "pipeline/train/holder_data.py",
+    "pipeline/components/segment.py", "pipeline/components/ner.py", "pipeline/components/ner_text.py",
+    "pipeline/components/gazetteer.py", "pipeline/train/holder_data.py",
 )
 
 

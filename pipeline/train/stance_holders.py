@@ -348,8 +348,10 @@ def ceiling(records, previous_mode: str = "none") -> dict:
 
 def _code_digest() -> str:
     digest = hashlib.sha256()
-    for name in ("pipeline/components/stance/holders.py", "pipeline/train/stance_holders.py", "pipeline/stance.py",
-                 "config/stance/cues.yaml"):
+    # what decides the candidates and features (the redesign moved the rules to components/stance/)
+    for name in ("pipeline/components/stance/holders.py", "pipeline/components/stance/speakers.py",
+                 "pipeline/components/stance/cues.py", "pipeline/components/stance/names.py",
+                 "pipeline/train/stance_holders.py", "config/stance/cues.yaml"):
         digest.update((REPO_ROOT / name).read_bytes())
     return digest.hexdigest()[:16]
 
