@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import random
 import time
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from pipeline.train.folds import shuffled_folds
 from pipeline.components import annotate_with
 from pipeline.components import ner
 from pipeline.components.ner_rescore import (LABELS, PageLexicon, candidates, decode, features,
@@ -175,12 +175,7 @@ def probabilities(names, weights, rows):
 
 
 def folds_of(pages: list[dict]) -> list[int]:
-    order = list(range(len(pages)))
-    random.Random(SEED).shuffle(order)
-    fold = [0] * len(pages)
-    for rank, i in enumerate(order):
-        fold[i] = rank % FOLDS
-    return fold
+    return shuffled_folds(len(pages), SEED, FOLDS)
 
 
 def training_rows(pages, spans, model, **options):

@@ -32,6 +32,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from pipeline.train.folds import shuffled_folds
 from pipeline.components.clean.page_roles import (FEATURES, ROLES, decide_line, line_floor, page_features,
                                                   tag_with_marginals)
 from pipeline.paths import shared_path
@@ -141,12 +142,7 @@ def label_page(doc: dict) -> dict:
 
 def folds_of(pages: list[dict], seed: int, folds: int = FOLDS) -> list[int]:
     """Fold number of each page: a seeded shuffle dealt round-robin."""
-    order = list(range(len(pages)))
-    random.Random(seed).shuffle(order)
-    fold = [0] * len(pages)
-    for rank, page in enumerate(order):
-        fold[page] = rank % folds
-    return fold
+    return shuffled_folds(len(pages), seed, folds)
 
 
 def _features(page: dict, variant: dict) -> list[dict]:
