@@ -129,3 +129,25 @@ def test_sparse_scores_are_the_softmax_of_the_weighted_features():
     z = np.array([[1.0, 1.0, 4.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
     expected = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     assert np.allclose(probs, expected)
+
+
+def test_statistical_spans_writes_the_o_marginal_of_each_tagged_character():
+    model = ner.load({"rescore": False})
+    text = "他说张明在北京工作。"
+    outside = [1.0] * (len(text) + 3)
+    ner.statistical_spans(text + "   ", [(0, len(text))], model, outside=outside)
+    assert all(0.0 <= p <= 1.0 for p in outside)
+    assert outside[-3:] == [1.0, 1.0, 1.0]               # outside every sentence: untouched
+    assert max(outside[2:4]) < 0.5 < min(outside[0:2])    # 张明 is a name, 他说 is not
+
+
+def test_confidence_features_bin_the_o_marginal_inside_and_at_the_edges():
+    text = "甲乙丙丁"
+    cands = {(1, 3): {"stage": "PER", "latin": False, "lexicon": False, "word": False}}
+    outside = [0.99, 0.01, 0.5, 0.9]
+    row = rescore.features(text, text, cands, rescore.PageLexicon.build([]), {}, {}, outside)[0]
+    assert row["po_in=0"] == 1.0                           # min P(O) inside 0.01
+    assert row["po_edges=43"] == 1.0                       # left 0.99, right 0.9
+    assert row["stage=PER&po_in=0"] == 1.0
+    plain = rescore.features(text, text, cands, rescore.PageLexicon.build([]), {}, {})[0]
+    assert not any(name.startswith("po_") for name in plain)

@@ -166,13 +166,16 @@ def title_features(text: str) -> list[list[str]]:
     return feats
 
 
-def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
-    """CRF attributes for each character of one sentence (its :func:`tagging_copy`)."""
+def sentence_features(text: str, lexicon: Lexicon, clusters=None) -> list[list[str]]:
+    """CRF attributes for each character of one sentence (its :func:`tagging_copy`); with
+    ``clusters`` (:class:`~pipeline.components.ner_clusters.CharClusters`), also the
+    characters' embedding clusters."""
     padded = "^^" + text + "$$"
     classes = "^^" + "".join(char_class(c, NER_CLASSES) for c in text) + "$$"
     lex = lexicon.match_features(text)
     latin = latin_features(text)
     titles = title_features(text)
+    grouped = clusters.features(text) if clusters is not None else None
     out = []
     for i in range(len(text)):
         a, b, c, d, e = padded[i:i + 5]
@@ -184,6 +187,8 @@ def sentence_features(text: str, lexicon: Lexicon) -> list[list[str]]:
         feats.extend(lex[i])
         feats.extend(latin[i])
         feats.extend(titles[i])
+        if grouped is not None:
+            feats.extend(grouped[i])
         out.append(feats)
     return out
 
@@ -215,6 +220,7 @@ class NerModel:
     ruler_nlp: object       # spaCy Language: character tokenizer + entity_ruler
     gazetteer: dict         # lower-cased key -> (canonical name, type)
     rescorer: object = None  # pipeline.components.ner_rescore.Rescorer, when the model has one
+    clusters: object = None  # pipeline.components.ner_clusters.CharClusters, when the CRF uses them
 
 
 class CharTokenizer:
@@ -265,7 +271,13 @@ def load(config: dict | None = None) -> NerModel:
         from pipeline.components.ner_rescore import Rescorer
 
         rescorer = Rescorer.read(rescore_file)
-    return NerModel(tagger, lexicon, nlp, table, rescorer)
+    clusters_file = model_dir / "char_clusters.tsv"  # present when the CRF was trained with them
+    clusters = None
+    if clusters_file.exists():
+        from pipeline.components.ner_clusters import CharClusters
+
+        clusters = CharClusters.read(clusters_file)
+    return NerModel(tagger, lexicon, nlp, table, rescorer, clusters)
 
 
 # --------------------------------------------------------------------------- recognise
@@ -302,17 +314,21 @@ def join_names(spans, plain: str):
 
 
 def statistical_spans(text: str, sentences, model: NerModel, uncertain: list | None = None,
-                      uncertain_below: float = 0.95) -> list[tuple[str, int, int]]:
+                      uncertain_below: float = 0.95, outside: list | None = None) -> list[tuple[str, int, int]]:
     """CRF spans (type, begin, end) over the given sentence spans of ``text``. With an
     ``uncertain`` list, also appends to it the (begin, end) runs of characters whose marginal
     probability of O is below ``uncertain_below``: names the CRF almost tagged, candidates
-    for the rescorer (one marginal per character, cheap after tagging)."""
+    for the rescorer (one marginal per character, cheap after tagging). With ``outside`` (a
+    list as long as ``text``, filled with 1.0), writes each tagged character's P(O) into it:
+    how sure the CRF was, a feature of the rescorer."""
     spans = []
     for begin, end in sentences:
         chunk = tagging_copy(text[begin:end])
         if not chunk.strip():
             continue
-        tags = model.tagger.tag(sentence_features(chunk, model.lexicon))
+        tags = model.tagger.tag(sentence_features(chunk, model.lexicon, model.clusters))
+        if outside is not None:
+            outside[begin:begin + len(chunk)] = [model.tagger.marginal("O", i) for i in range(len(chunk))]
         if uncertain is not None:
             unsure = [model.tagger.marginal("O", i) < uncertain_below for i in range(len(chunk))] + [False]
             start = None
@@ -465,12 +481,13 @@ def predict(records: list[dict], model: NerModel) -> list[tuple[list | None, lis
     for record, plain, doc in zip(records, texts, model.ruler_nlp.pipe(texts)):
         text = record["text"]
         unsure = [] if model.rescorer is not None and model.rescorer.uncertain_below else None
+        outside = [1.0] * len(text) if model.rescorer is not None and model.rescorer.confidence else None
         stat = statistical_spans(text, sentence_spans(record), model, unsure,
-                                 model.rescorer.uncertain_below if unsure is not None else 0.0)
+                                 model.rescorer.uncertain_below if unsure is not None else 0.0, outside)
         spans = merge(snap_to_words(stat, text, record.get("tok")), gazetteer_spans(text, model, doc))
         spans = join_names(spans, plain)
         if model.rescorer is not None:
-            spans = model.rescorer.apply(text, spans, model.lexicon, model.gazetteer, unsure)
+            spans = model.rescorer.apply(text, spans, model.lexicon, model.gazetteer, unsure, outside)
         tok = tokens_agreeing(record["tok"], spans, text) if record.get("tok") else None
         out.append((tok, [[text[b:e], kind, b, e] for kind, b, e in spans], cluster(text, spans, model.gazetteer)))
     return out

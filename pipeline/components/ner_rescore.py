@@ -207,8 +207,16 @@ def candidates(text: str, spans, lexicon: PageLexicon, prepared=None, word_lexic
     return out
 
 
-def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: dict, gazetteer: dict) -> list[dict]:
-    """One feature dict per candidate, in the order of ``cands``."""
+def _sure(p: float) -> str:
+    """A bin of the CRF's P(O) for a character."""
+    return "0" if p < 0.05 else "1" if p < 0.3 else "2" if p < 0.7 else "3" if p < 0.95 else "4"
+
+
+def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: dict, gazetteer: dict,
+             outside: list | None = None) -> list[dict]:
+    """One feature dict per candidate, in the order of ``cands``; with ``outside`` (the CRF's
+    P(O) per character, :func:`pipeline.components.ner.statistical_spans`), also how sure the
+    CRF was inside the candidate and at its edges."""
     titles = [m.span(1) for m in _TITLE.finditer(plain)]
     stage_ends = {e: c["stage"] for (b, e), c in cands.items() if c["stage"]}
     copy = match_copy(plain)
@@ -272,6 +280,12 @@ def features(text: str, plain: str, cands: dict, lexicon: PageLexicon, words: di
             before = stage_ends.get(b - 1)
             f["after_paren_mention=" + str(before)] = 1.0
         f["page_count=" + str(min(counts[key], 3))] = 1.0
+        if outside is not None:
+            inside = _sure(min(outside[b:e]))
+            edges = _sure(outside[b - 1] if b else 1.0) + _sure(outside[e] if e < len(outside) else 1.0)
+            f["po_in=" + inside] = f["po_edges=" + edges] = 1.0
+            f["stage=" + str(c["stage"]) + "&po_in=" + inside] = 1.0
+            f["po_in=" + inside + "&po_edges=" + edges] = 1.0
 
         rows.append(f)
     return rows
@@ -346,6 +360,7 @@ class Rescorer:
     keep_single: bool = False  # see protected_spans
     glosses: bool = True  # see pair_glosses
     uncertain_below: float = 0.0  # >0: runs with P(O) below it are candidates (ner.statistical_spans)
+    confidence: bool = False  # the CRF's P(O) per character is a feature (see features)
     _endings: frozenset | None = None
 
     @classmethod
@@ -356,7 +371,7 @@ class Rescorer:
                    lexicon, spec["threshold"], lexicon.prepared(), spec["params"]["name_words"],
                    spec["params"]["longer_first"], spec["params"]["extend"], spec["params"]["min_pages"],
                    spec["params"]["keep_single"], spec["params"]["glosses"],
-                   spec["params"]["uncertain_below"])
+                   spec["params"]["uncertain_below"], spec["params"].get("confidence", False))
 
     def probabilities(self, rows: list[dict]) -> np.ndarray:
         # Sparse rows: each row's score is the weighted sum of the weight rows of its features.
@@ -379,7 +394,8 @@ class Rescorer:
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def apply(self, text: str, spans, word_lexicon, gazetteer: dict, uncertain=()) -> list[tuple[str, int, int]]:
+    def apply(self, text: str, spans, word_lexicon, gazetteer: dict, uncertain=(),
+              outside: list | None = None) -> list[tuple[str, int, int]]:
         if self.extend and self._endings is None:
             self._endings = organisation_endings(word_lexicon.words)
         plain = tagging_copy(text)
@@ -387,7 +403,8 @@ class Rescorer:
                            self._endings or frozenset(), uncertain=uncertain or (), plain=plain)
         if not cands:
             return []
-        rows = features(text, plain, cands, self.lexicon, word_lexicon.words, gazetteer)
+        rows = features(text, plain, cands, self.lexicon, word_lexicon.words, gazetteer,
+                        outside if self.confidence else None)
         probs = self.probabilities(rows)
         chosen = decode(list(cands), probs, self.threshold, self.longer_first,
                         protected_spans(text, cands, self.lexicon, self.min_pages, self.keep_single, plain))

