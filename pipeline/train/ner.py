@@ -111,6 +111,38 @@ def load_cluener_train(scene_loc: bool = False) -> list[tuple[str, list[str]]]:
     return sentences
 
 
+def page_silver_sentences(hold_out_fold: int | None = None) -> list[tuple[str, list[str]]]:
+    """Weak supervision from ``eval/ai_stance/train_docs.jsonl``: every sentence of a page,
+    its listed PER/ORG/LOC forms tagged wherever they occur (longest first, none
+    overlapping), the rest O (the page lists' convention). With ``hold_out_fold``, the pages
+    of that fold (the page folds of :mod:`pipeline.train.ner_rescore`) are left out, so the
+    CRF can be measured on them."""
+    from pipeline.train.folds import shuffled_folds
+
+    lines = shared_path("eval", "ai_stance", "train_docs.jsonl").read_text(encoding="utf-8").splitlines()
+    folds = shuffled_folds(len(lines), 0, 5)
+    out = []
+    for line, fold in zip(lines, folds):
+        if fold == hold_out_fold:
+            continue
+        page = json.loads(line)
+        forms = sorted({(tagging_copy(to_halfwidth(f)), t) for t, fs in page.get("entities", {}).items()
+                        if t in ("PER", "ORG", "LOC") for f in fs if f.strip()}, key=lambda x: -len(x[0]))
+        for sentence in page["sentences"]:
+            text = tagging_copy(to_halfwidth(sentence["text"]))
+            tags = ["O"] * len(text)
+            for form, kind in forms:
+                start = text.find(form)
+                while start >= 0:
+                    end = start + len(form)
+                    if all(t == "O" for t in tags[start:end]):
+                        tags[start:end] = [f"S-{kind}"] if end - start == 1 else \
+                            [f"B-{kind}"] + [f"M-{kind}"] * (end - start - 2) + [f"E-{kind}"]
+                    start = text.find(form, start + 1)
+            out.append((text, tags))
+    return out
+
+
 def peoples_daily_lexicon(sentences) -> dict[str, set[str]]:
     """Person (adjacent ``nr`` tokens joined: 江/nr 泽民/nr → 江泽民), place and organisation
     words, plus surnames (an ``nr`` token of one or two characters followed by another)."""
@@ -236,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scene-loc", action="store_true", help="train CLUENER's scene type as LOC (else O)")
     parser.add_argument("--clusters", action="store_true",
                         help="add e5 character-cluster features (pipeline.train.char_clusters)")
+    parser.add_argument("--page-silver", action="store_true",
+                        help="add the training pages' sentences tagged from their entity lists (weak supervision)")
+    parser.add_argument("--hold-out-fold", type=int, default=None,
+                        help="with --page-silver: leave this page fold out (0-4), to measure on it")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N sentences (tests)")
     args = parser.parse_args(argv)
 
@@ -253,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:  # both corpora in proportion, for quick runs and tests
         share = args.limit / (len(msra) + len(cluener))
         msra, cluener = msra[: round(len(msra) * share)], cluener[: round(len(cluener) * share)]
-    train = msra + cluener
+    silver = page_silver_sentences(args.hold_out_fold) if args.page_silver else []
+    train = msra + cluener + silver
     print(f"MSRA train: {len(msra)} sentences ({removed} removed as evaluation duplicates); "
           f"CLUENER train: {len(cluener)} ({cluener_removed} removed)")
 
