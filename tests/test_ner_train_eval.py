@@ -52,3 +52,27 @@ def test_ner_score_exact_match_per_type():
     assert (result["p"], result["r"], result["f1"]) == (0.5, 0.6667, 0.5714)
     assert (result["per"], result["loc"], result["org"]) == (0.6667, 0.0, 1.0)
     assert evaluate.score([set()], [set()])["f1"] == 0.0
+
+
+def test_ner_silver_tags_mark_listed_forms_longest_first_without_overlap():
+    forms = [("OpenAI公司", "ORG"), ("OpenAI", "ORG"), ("奥特曼", "PER"), ("美", "LOC")]
+    tags = train.silver_tags("奥特曼说OpenAI公司在美,OpenAI很忙", forms)
+    assert tags[:3] == ["B-PER", "M-PER", "E-PER"]
+    assert tags[4:12] == ["B-ORG"] + ["M-ORG"] * 6 + ["E-ORG"]       # the longer form wins
+    assert tags[13] == "S-LOC"
+    assert tags[15:21] == ["B-ORG"] + ["M-ORG"] * 4 + ["E-ORG"]      # the shorter one elsewhere
+    assert tags.count("O") == 5                                     # 说 在 , 很 忙
+    assert train.silver_tags("无名", forms) == ["O", "O"]
+
+
+def test_ner_unseen_pages_config_names_the_crf_without_the_pages(tmp_path, monkeypatch):
+    from pipeline.components import ner
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text(json.dumps({"without_pages": "base"}), encoding="utf-8")
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "config.json").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(ner, "REPO_ROOT", tmp_path)
+    assert ner.unseen_pages_config({"model": "m"})["model"] == "base"
+    assert ner.unseen_pages_config({"model": "m"})["rescore"] is False
+    assert ner.unseen_pages_config({"model": "plain"})["model"] == "plain"

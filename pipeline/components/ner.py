@@ -280,6 +280,19 @@ def load(config: dict | None = None) -> NerModel:
     return NerModel(tagger, lexicon, nlp, table, rescorer, clusters)
 
 
+def unseen_pages_config(config: dict | None = None) -> dict:
+    """NER settings for reading the training pages (``eval/ai_stance/train_docs.jsonl``) as
+    an unseen page is read: the stance holder model is trained and cross-validated on them.
+    No page rescorer (it learnt from their entity lists), and when the shipped CRF learnt
+    from those lists too (``pipeline.train.ner --page-silver``), the CRF trained without
+    them, which the model's ``config.json`` names as ``without_pages``."""
+    import json
+
+    config = with_defaults("ner", config)
+    spec = json.loads((REPO_ROOT / config["model"] / "config.json").read_text(encoding="utf-8"))
+    return {**config, "rescore": False, "model": spec.get("without_pages", config["model"])}
+
+
 # --------------------------------------------------------------------------- recognise
 
 def sentence_spans(record: dict) -> list[tuple[int, int]]:

@@ -93,26 +93,52 @@ def lac():
     return predict
 
 
-def ours_docs(config: dict, pages: list[dict], docs_path: Path) -> dict:
-    """Our ``"docs"`` block; cross-validated by page when the model's rescorer was trained on
-    ``docs_path`` (its recorded sha256), else the shipped model as is. ``"protocol"`` says which."""
+def ours_docs(config: dict, pages: list[dict], docs_path: Path, fold_models: str | None = None) -> tuple[dict, dict]:
+    """Our ``"docs"`` blocks (whole stage, CRF + gazetteer alone), each with a ``"protocol"``:
+
+    * the CRF learnt from ``docs_path``'s lists (``pipeline.train.ner --page-silver``): with
+      ``fold_models`` (a folder pattern with ``{fold}``) every page is tagged by the CRF that
+      never saw it and the rescorer is cross-validated on top; without, the page CV the
+      rescorer's trainer recorded with those fold CRFs (``cross_validated_summary``);
+    * only the rescorer learnt from them (its recorded sha256): the rescorer cross-validated;
+    * neither: the shipped model as is.
+    """
     import hashlib
 
     from pipeline.components import ner
     from pipeline.paths import REPO_ROOT
-    from pipeline.train.ner_rescore import cross_validated_pages
+    from pipeline.train.ner_rescore import cross_validated_pages, held_out_spans, load_fold_models
 
     model = ner.load(config)
-    rescore_file = REPO_ROOT / ner.with_defaults("ner", config)["model"] / "rescore.json"
-    if model.rescorer is not None and rescore_file.exists():
-        spec = json.loads(rescore_file.read_text(encoding="utf-8"))
-        if spec["train"]["sha256"] == hashlib.sha256(Path(docs_path).read_bytes()).hexdigest():
-            summary = ner_docs.summarise(pages, cross_validated_pages(pages, model, spec["params"]))
-            summary["protocol"] = "rescorer cross-validated: 5 folds grouped by page (seed 0), refit per fold"
-            return summary
+    model_dir = REPO_ROOT / ner.with_defaults("ner", config)["model"]
+    stage_config = dict(config, rescore=False)
+    docs_sha = hashlib.sha256(Path(docs_path).read_bytes()).hexdigest()
+    rescore_file = model_dir / "rescore.json"
+    spec = json.loads(rescore_file.read_text(encoding="utf-8")) if rescore_file.exists() else None
+    crf_params = json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("params", {})
+    crf_saw_pages = bool(crf_params.get("page_silver")) and crf_params.get("hold_out_fold") is None \
+        and spec is not None and spec["train"]["sha256"] == docs_sha
+    if crf_saw_pages and fold_models:
+        folds = load_fold_models(fold_models)
+        stage = ner_docs.summarise(pages, [[(p["text"][b:e], t, b, e) for t, b, e in s.spans]
+                                           for p, s in zip(pages, held_out_spans(pages, folds))])
+        ours = ner_docs.summarise(pages, cross_validated_pages(pages, model, spec["params"], folds))
+        protocol = f"CRF and rescorer cross-validated: 5 folds grouped by page (seed 0), fold CRFs {fold_models}"
+        return dict(ours, protocol=protocol), dict(stage, protocol=protocol)
+    if crf_saw_pages:
+        recorded = spec["cross_validated_summary"]
+        protocol = ("recorded by the rescorer's trainer: CRF and rescorer cross-validated by page with the fold "
+                    f"CRFs ({spec.get('stage_mentions')}); --fold-models recomputes it")
+        return dict(recorded["cv"], protocol=protocol), dict(recorded["stage"], protocol=protocol)
+    stage = dict(ner_docs.summarise(pages, ner_docs.ours_mentions(stage_config)(pages)),
+                 protocol="shipped CRF as is (it never trained on these lists)")
+    if model.rescorer is not None and spec is not None and spec["train"]["sha256"] == docs_sha:
+        summary = ner_docs.summarise(pages, cross_validated_pages(pages, model, spec["params"]))
+        summary["protocol"] = "rescorer cross-validated: 5 folds grouped by page (seed 0), refit per fold"
+        return summary, stage
     summary = ner_docs.summarise(pages, ner_docs.ours_mentions(config)(pages))
     summary["protocol"] = "shipped model as is (it never trained on these lists)"
-    return summary
+    return summary, stage
 
 
 def score(gold: list[set[Span]], pred: list[set[Span]]) -> dict:
@@ -149,6 +175,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--docs", help="pages with entity lists instead of eval/ai_stance/train_docs.jsonl")
     parser.add_argument("--model", default="models/ner", help="model folder, relative to the repo root")
     parser.add_argument("--no-peers", action="store_true", help="skip LAC")
+    parser.add_argument("--fold-models", help="folder pattern with {fold}: the page-fold CRFs of a CRF trained on "
+                        "the pages' lists, to recompute its page CV (else the trainer's recorded CV is shown)")
     parser.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     args = parser.parse_args(argv)
     msra = read_bio(Path(args.gold) if args.gold else shared_path("eval", "msra_ner", "test.bio"))
@@ -158,11 +186,12 @@ def main(argv: list[str]) -> int:
     pages = ner_docs.read_docs(docs_path)
 
     results = {"ours": measure(lambda: ours({"model": args.model}), msra, cluener)}
-    docs = {"ours": ours_docs({"model": args.model}, pages, docs_path)}
+    ours_pages, stage_pages = ours_docs({"model": args.model}, pages, docs_path, args.fold_models)
+    docs = {"ours": ours_pages}
     # The CRF + gazetteer alone (no page-level rescorer), for comparison.
     stage_config = {"model": args.model, "rescore": False}
     stage = measure(lambda: ours(stage_config), msra, cluener)
-    stage["docs"] = ner_docs.summarise(pages, ner_docs.ours_mentions(stage_config)(pages))
+    stage["docs"] = stage_pages
     if not args.no_peers:
         results["lac"] = measure(lac, msra, cluener)
         docs["lac"] = ner_docs.summarise(pages, ner_docs.lac_mentions()(pages))
@@ -193,7 +222,8 @@ def main(argv: list[str]) -> int:
             "stage_only": {"msra_f1": stage["msra"]["f1"], "cluener_mapped_f1": stage["cluener_mapped"]["f1"],
                            "chars_per_s": stage["chars_per_s"],
                            "docs": {k: stage["docs"][k] for k in ("per", "org", "loc", "all")}
-                           | {"hant": stage["docs"]["by_script"].get("hant", {}).get("all")}},
+                           | {"hant": stage["docs"]["by_script"].get("hant", {}).get("all"),
+                              "protocol": stage["docs"].get("protocol")}},
             "peers": {
                 "lac": {"msra_f1": m["msra"]["f1"], "cluener_mapped_f1": m["cluener_mapped"]["f1"],
                         "chars_per_s": m["chars_per_s"], "docs": docs["lac"]}

@@ -127,7 +127,8 @@ def ai_detection(docs, model, raw_dir: Path) -> dict | None:
 def document_records(docs, rescore: bool = True) -> list[dict]:
     """Each gold document as the pipeline sees it: its sentences joined into one text (one
     sentence a line) and run through the segment and NER stages with the project config
-    (``rescore=False``: without the NER page rescorer, for documents it was trained on)."""
+    (``rescore=False``: NER as for an unseen page, :func:`~pipeline.components.ner.unseen_pages_config`,
+    for the documents it learnt from)."""
     import yaml
 
     from pipeline.components import ner
@@ -143,7 +144,7 @@ def document_records(docs, rescore: bool = True) -> list[dict]:
             text += row["text"] + "\n"
         records.append({"id": doc, "text": text, "sentences": spans})
     records = annotate_with(segment, records, segment.load(config["segment"]))
-    return annotate_with(ner, records, ner.load({**config["ner"], "rescore": rescore}))
+    return annotate_with(ner, records, ner.load(ner.unseen_pages_config(config["ner"]) if not rescore else config["ner"]))
 
 
 def document_names(docs, records: list[dict] | None = None, rescore: bool = True) -> dict[str, tuple[list[str], list[str]]]:

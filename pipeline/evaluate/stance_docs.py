@@ -73,8 +73,8 @@ def build_records(docs: list[trainer.Doc]) -> tuple[list[dict], list[list[int | 
         unit_index.append(where)
     config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
     records = annotate_with(segment, records, segment.load(config["segment"]))
-    # the page rescorer learnt from train_docs' entity lists: off, so held-out pages get unseen-page names
-    records = annotate_with(ner, records, ner.load({**config["ner"], "rescore": False}))
+    # NER learnt from train_docs' entity lists: read them as unseen pages are (no rescorer, CRF without the pages)
+    records = annotate_with(ner, records, ner.load(ner.unseen_pages_config(config["ner"])))
     return records, unit_index
 
 

@@ -33,7 +33,9 @@ from pipeline.running.files import write_jsonl
 _STAGE_FILES = (
     "config/config.yaml", "config/gazetteer.yaml", "config/user_dict.txt",
     "models/segmenter/model.crfsuite", "models/segmenter/lexicon.txt",
-    "models/ner/crf.model", "models/ner/lexicon.tsv",
+    "models/ner/crf.model", "models/ner/lexicon.tsv", "models/ner/char_clusters.tsv", "models/ner/config.json",
+    "models/ner_base/crf.model", "models/ner_base/lexicon.tsv", "models/ner_base/char_clusters.tsv",
+    "pipeline/components/ner_clusters.py",
     "pipeline/components/segment.py", "pipeline/components/ner.py", "pipeline/components/ner_text.py",
     "pipeline/components/gazetteer.py", "pipeline/train/holder_data.py",
 )
@@ -104,9 +106,10 @@ def annotate_stages(records: list[dict]) -> list[dict]:
 
     config = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text(encoding="utf-8"))
     records = annotate_with(segment, records, segment.load({**config["segment"], "processes": 1}))
-    # without the page rescorer: it learnt from these very pages' entity lists, and the holder
+    # as unseen pages are read (no page rescorer, the CRF trained without these pages): NER
+    # learnt from these very pages' entity lists, and the holder
     # model must learn from the names an unseen page gets
-    return annotate_with(ner, records, ner.load({**config["ner"], "rescore": False}))
+    return annotate_with(ner, records, ner.load(ner.unseen_pages_config(config["ner"])))
 
 
 def build_records(path: Path, cache: bool = True, sentence_view: bool = False) -> list[dict]:

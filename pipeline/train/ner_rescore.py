@@ -80,6 +80,7 @@ class StageOutput(NamedTuple):
     spans: list    # the stage's mentions (type, begin, end), no rescorer
     unsure: list   # (begin, end) runs the CRF was unsure about (ner.statistical_spans)
     outside: list | None = None  # the CRF's P(O) per character
+    model: object = None  # the NER model that gave them, when not the one passed along (a fold's CRF)
 
 
 def base_spans(pages: list[dict], model) -> list[StageOutput]:
@@ -98,9 +99,32 @@ def base_spans(pages: list[dict], model) -> list[StageOutput]:
     return out
 
 
+def held_out_spans(pages: list[dict], fold_models: dict) -> list[StageOutput]:
+    """What the stage gives each page when its CRF never saw that page: for a CRF trained
+    on the pages' lists (``pipeline.train.ner --page-silver``), the CRF trained without the
+    page's fold (``fold_models``: fold number → loaded model; folds of :func:`folds_of`).
+    Each output keeps its model, whose lexicon then describes the page's candidates."""
+    fold = folds_of(pages)
+    out: list = [None] * len(pages)
+    for k, model in fold_models.items():
+        members = [i for i in range(len(pages)) if fold[i] == k]
+        for i, stage in zip(members, base_spans([pages[i] for i in members], model)):
+            out[i] = stage._replace(model=model)
+    missing = [pages[i]["id"] for i in range(len(pages)) if out[i] is None]
+    if missing:
+        raise ValueError(f"no fold model for the folds of {len(missing)} pages (e.g. {missing[0]})")
+    return out
+
+
+def load_fold_models(pattern: str) -> dict:
+    """Fold models from a folder pattern with ``{fold}`` (``/work/cache/ner-folds/S{fold}``)."""
+    return {k: ner.load({"model": pattern.format(fold=k), "rescore": False}) for k in range(FOLDS)}
+
+
 def page_rows(page, stage: StageOutput, lexicon: PageLexicon, model, labelled=True, use_lexicon=True,
               name_words=True, extend=True, uncertain=True, confidence=False):
     """(candidates, feature dicts, labels) of one page."""
+    model = stage.model if stage.model is not None else model
     plain = ner.tagging_copy(page["text"])
     lex = lexicon if use_lexicon else PageLexicon.build([])
     cands = candidates(page["text"], stage.spans, lex, word_lexicon=model.lexicon if name_words else None,
@@ -232,13 +256,14 @@ def msra_dev_with_spans(model):
                                   for i, (t, _) in enumerate(sentences)], model)
 
 
-def cross_validated_pages(pages: list[dict], model, params: dict) -> list[list]:
+def cross_validated_pages(pages: list[dict], model, params: dict, fold_models: dict | None = None) -> list[list]:
     """Held-out mentions of every page under ``params`` (the ``params`` of a shipped
-    ``rescore.json``): what ``eval ner`` reports for a rescorer trained on these pages."""
+    ``rescore.json``): what ``eval ner`` reports for a rescorer trained on these pages.
+    ``fold_models``: the fold CRFs, when the shipped CRF itself learnt from these pages."""
     settings = {k: v for k, v in params.items() if k in SHIPPED}
     sentences, sentence_spans = msra_dev_with_spans(model) if settings.get("sentence_weight") else ((), ())
-    return cross_validate(pages, base_spans(pages, model), model, sentences=sentences,
-                          sentence_spans=sentence_spans, **settings)
+    spans = held_out_spans(pages, fold_models) if fold_models else base_spans(pages, model)
+    return cross_validate(pages, spans, model, sentences=sentences, sentence_spans=sentence_spans, **settings)
 
 
 def headline(summary: dict) -> dict:
@@ -259,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-single", choices=("yes", "no"), help="override the shipped keep_single")
     parser.add_argument("--confidence", choices=("yes", "no"), help="override the shipped confidence "
                         "(the CRF's P(O) per character as features)")
+    parser.add_argument("--fold-models", help="folder pattern with {fold} of the page-fold CRFs, for a CRF "
+                        "trained on the pages' lists (pipeline.train.ner --page-silver): each page's mentions "
+                        "come from the CRF that never saw it, in CV and for the shipped fit")
     parser.add_argument("--variants", action="store_true", help="also cross-validate the ablations")
     parser.add_argument("--no-write", action="store_true", help="cross-validate only")
     parser.add_argument("--only", nargs="*", help="cross-validate only these variants (names as printed)")
@@ -267,9 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     pages = ner_docs.read_docs(docs_path)
     model = ner.load({"model": args.model, "rescore": False})
     started = time.time()
-    spans = base_spans(pages, model)
-    results = {"stage": headline(ner_docs.summarise(pages, [[(p["text"][b:e], t, b, e) for t, b, e in s]
-                                                            for p, s in zip(pages, (x.spans for x in spans))]))}
+    fold_models = load_fold_models(args.fold_models) if args.fold_models else None
+    spans = held_out_spans(pages, fold_models) if fold_models else base_spans(pages, model)
+    summaries = {"stage": ner_docs.summarise(pages, [[(p["text"][b:e], t, b, e) for t, b, e in s]
+                                                     for p, s in zip(pages, (x.spans for x in spans))])}
+    results = {"stage": headline(summaries["stage"])}
     shipped = dict(SHIPPED, c=args.c, threshold=args.threshold, sentence_weight=args.sentence_weight)
     if args.keep_single is not None:
         shipped["keep_single"] = args.keep_single == "yes"
@@ -282,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     msra_dev, msra_dev_spans = msra_dev_with_spans(model)
     for name, kw in variants:
         predicted = cross_validate(pages, spans, model, sentences=msra_dev, sentence_spans=msra_dev_spans, **kw)
-        results[name] = headline(ner_docs.summarise(pages, predicted))
+        summaries[name] = ner_docs.summarise(pages, predicted)
+        results[name] = headline(summaries[name])
         print(name, json.dumps(results[name]), flush=True)
     if not args.no_write:
         options = {k: v for k, v in shipped.items()
@@ -295,9 +326,14 @@ def main(argv: list[str] | None = None) -> int:
             "train": {"path": "eval/ai_stance/train_docs.jsonl",
                       "sha256": hashlib.sha256(docs_path.read_bytes()).hexdigest(), "pages": len(pages),
                       "msra_dev_sentences": len(msra_dev)},
+            "stage_mentions": "held out: each page's from the CRF of the other folds (" + args.fold_models + ")"
+                              if fold_models else "the model's own CRF (it never saw these pages)",
             "params": dict(shipped, seed=SEED, folds=FOLDS,
                            uncertain_below=UNCERTAIN_BELOW if shipped["uncertain"] else 0.0),
             "cross_validated": results,
+            # Full page summaries of the stage alone and of the shipped settings, by page CV:
+            # what ``eval ner`` reports when the fold CRFs are not at hand.
+            "cross_validated_summary": {k: summaries[k] for k in ("stage", "cv") if k in summaries},
             "seconds": round(time.time() - started),
             "threshold": args.threshold,
             "features": names,
