@@ -32,6 +32,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from pipeline.components.clean import line_lexicon
+from pipeline.components.clean.line_lexicon import LineLexicon
 from pipeline.train.folds import shuffled_folds
 from pipeline.components.clean.page_roles import (FEATURES, ROLES, decide_line, line_floor, page_features,
                                                   tag_with_marginals)
@@ -145,20 +147,80 @@ def folds_of(pages: list[dict], seed: int, folds: int = FOLDS) -> list[int]:
     return shuffled_folds(len(pages), seed, folds)
 
 
-def _features(page: dict, variant: dict) -> list[dict]:
-    return page_features(page["lines"], variant.get("features"))
+def _features(page: dict, variant: dict, lexical: list[dict] | None = None) -> list[dict]:
+    return page_features(page["lines"], variant.get("features"), lexical)
+
+
+# ---------------------------------------------------------------- the lexical line model, stacked
+
+_LEXICAL_CACHE: dict = {}  # (training pages, settings) -> {page: P(role) per line}: nested CV refits the same sets
+
+
+def _nonblank(page: dict) -> list[str]:
+    return [line for line, role in zip(page["lines"], page["roles"]) if role != "blank"]
+
+
+def fit_lexicon(pages: list[dict], settings: dict) -> LineLexicon:
+    """The lexical line model (``line_lexicon``) learnt from the non-blank lines of ``pages``."""
+    texts = [line for page in pages for line in _nonblank(page)]
+    return line_lexicon.fit(texts, [label for page in pages for label in _labels(page)], c=settings["c"],
+                            min_lines=settings.get("min_lines", 2),
+                            class_weight=settings.get("class_weight"))
+
+
+def lexical_of(lexicon: LineLexicon, page: dict) -> list[dict]:
+    return [lexicon.probabilities(line) for line in _nonblank(page)]
+
+
+def lexical_for(train_pages: list[dict], targets: list[dict], settings: dict) -> list[list[dict]]:
+    """P(role) per line of each of ``targets`` by a lexicon learnt from ``train_pages`` (memoised)."""
+    key = (tuple(page["doc"] for page in train_pages), json.dumps(settings, sort_keys=True))
+    known = _LEXICAL_CACHE.setdefault(key, {})
+    missing = [page for page in targets if page["doc"] not in known]
+    if missing:
+        lexicon = fit_lexicon(train_pages, settings)
+        known.update({page["doc"]: lexical_of(lexicon, page) for page in missing})
+    return [known[page["doc"]] for page in targets]
+
+
+def stacked_lexical(pages: list[dict], settings: dict, seed: int) -> list[list[dict]]:
+    """For each of ``pages``, the P(role) of its lines by a lexicon learnt without its fold (an
+    inner CV): what the CRF learns from, so it sees the lexicon as on pages it never saw."""
+    fold = folds_of(pages, seed)
+    out: list = [None] * len(pages)
+    for k in range(FOLDS):
+        held = [i for i in range(len(pages)) if fold[i] == k]
+        probabilities = lexical_for([p for p, f in zip(pages, fold) if f != k], [pages[i] for i in held], settings)
+        for i, lexical in zip(held, probabilities):
+            out[i] = lexical
+    return out
+
+
+def train_role_model(pages: list[dict], variant: dict, model_file: str, seed: int,
+                     with_lexicon: bool = True) -> LineLexicon | None:
+    """Train the CRF of ``variant`` on ``pages`` into ``model_file``; with a lexical line model
+    (``variant["lexicon"]``), that model too (returned unless ``with_lexicon`` is false):
+    learnt from all ``pages``, while the CRF learns from its out-of-fold probabilities."""
+    settings = variant.get("lexicon")
+    if not settings:
+        train_crf(pages, variant, model_file, seed)
+        return None
+    train_crf(pages, variant, model_file, seed, stacked_lexical(pages, settings, seed))
+    return fit_lexicon(pages, settings) if with_lexicon else None
 
 
 def _labels(page: dict) -> list[str]:
     return [role for role in page["roles"] if role != "blank"]
 
 
-def train_crf(pages: list[dict], variant: dict, model_file: str, seed: int) -> None:
+def train_crf(pages: list[dict], variant: dict, model_file: str, seed: int,
+              lexical: list[list[dict]] | None = None) -> None:
+    """``lexical``: per page, the lexical model's P(role) of each line (out of fold)."""
     import pycrfsuite
 
     trainer = pycrfsuite.Trainer(verbose=False)
-    for page in pages:
-        features, labels = _features(page, variant), _labels(page)
+    for number, page in enumerate(pages):
+        features, labels = _features(page, variant, lexical[number] if lexical else None), _labels(page)
         if variant.get("per_line"):  # every line its own sequence: no transitions learnt
             for f, label in zip(features, labels):
                 trainer.append([f], [label])
@@ -170,9 +232,11 @@ def train_crf(pages: list[dict], variant: dict, model_file: str, seed: int) -> N
     trainer.train(model_file)
 
 
-def marginals_of(tagger, page: dict, variant: dict) -> list[tuple[str, dict[str, float]]]:
-    """Viterbi label and role marginals of each non-blank line."""
-    features = _features(page, variant)
+def marginals_of(tagger, page: dict, variant: dict, lexical: list[dict] | None = None
+                 ) -> list[tuple[str, dict[str, float]]]:
+    """Viterbi label and role marginals of each non-blank line (``lexical``: the lexical
+    model's P(role) of each, for a variant with one)."""
+    features = _features(page, variant, lexical)
     if not features:
         return []
     if variant.get("per_line"):
@@ -189,12 +253,15 @@ def cross_validate(pages: list[dict], variant: dict, seed: int) -> list[list[tup
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(FOLDS):
             model_file = f"{tmp}/fold{k}.crfsuite"
-            train_crf([p for p, f in zip(pages, fold) if f != k], variant, model_file, seed)
+            train_pages = [p for p, f in zip(pages, fold) if f != k]
+            train_role_model(train_pages, variant, model_file, seed, with_lexicon=False)
+            held = [i for i in range(len(pages)) if fold[i] == k]
+            lexical = (lexical_for(train_pages, [pages[i] for i in held], variant["lexicon"])
+                       if variant.get("lexicon") else [None] * len(held))
             tagger = pycrfsuite.Tagger()
             tagger.open(model_file)
-            for i, page in enumerate(pages):
-                if fold[i] == k:
-                    out[i] = marginals_of(tagger, page, variant)
+            for i, probabilities in zip(held, lexical):
+                out[i] = marginals_of(tagger, pages[i], variant, probabilities)
             tagger.close()
     return out
 
