@@ -69,3 +69,10 @@ def test_stacked_training_gives_a_crf_that_reads_the_lexicon(tmp_path):
     assert model.predict_roles(held_out["lines"]) == held_out["roles"]
     features = model.read_page(held_out["lines"])[2]
     assert features[1]["lex_furniture"] > features[1]["lex_body"]  # the share line, by its words
+
+
+def test_committed_model_ships_its_lexicon_and_reads_a_share_line_as_furniture():
+    model = page_roles.load()
+    assert model.lexicon is not None and model.config["lexicon"] == "line_lexicon.json"
+    share = model.lexicon.probabilities("分享到：微信 微博 QQ空间")
+    assert share["furniture"] > share["body"]

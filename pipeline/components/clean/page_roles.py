@@ -6,7 +6,8 @@ linear-chain CRF over the page's non-blank lines (``pipeline.train.page_roles`` 
 from ``train_docs.jsonl``) labels each line from generic features of the line and its
 neighbours: length, end punctuation, script shares, position, date/time shapes,
 separators, and the characters at its start and end (so the vocabulary of furniture
-such as 分享 or 阅读 is learnt from the training pages, not listed here).
+such as 分享 or 阅读 is learnt from the training pages, not listed here), and the P(role)
+a lexical line model (``line_lexicon``: character n-grams anywhere in the line) gives it.
 
 ``predict_roles`` labels lines; ``split_page`` turns lines and roles into what cleaning
 keeps (body), what goes to ``meta`` (title, author, date, source) and what is dropped,
