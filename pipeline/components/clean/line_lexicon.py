@@ -48,7 +48,7 @@ class LineLexicon:
         grams = ngrams(text, self.orders)
         scale = 1.0 / math.sqrt(max(1, len(grams)))
         scores = list(self.bias)
-        for gram in grams:
+        for gram in sorted(grams):  # a fixed order: float sums must not depend on the string hash seed
             row = self.weights.get(gram)
             if row is not None:
                 for k, w in enumerate(row):
