@@ -200,13 +200,18 @@ def lexical_of(lexicon: LineLexicon, page: dict) -> list[dict]:
 
 def lexical_for(train_pages: list[dict], targets: list[dict], settings: dict) -> list[list[dict]]:
     """P(role) per line of each of ``targets`` by a lexicon learnt from ``train_pages`` (memoised)."""
-    key = (tuple(page["doc"] for page in train_pages), json.dumps(settings, sort_keys=True))
+    key = (tuple(map(_page_key, train_pages)), json.dumps(settings, sort_keys=True))
     known = _LEXICAL_CACHE.setdefault(key, {})
-    missing = [page for page in targets if page["doc"] not in known]
+    missing = [page for page in targets if _page_key(page) not in known]
     if missing:
         lexicon = fit_lexicon(train_pages, settings)
-        known.update({page["doc"]: lexical_of(lexicon, page) for page in missing})
-    return [known[page["doc"]] for page in targets]
+        known.update({_page_key(page): lexical_of(lexicon, page) for page in missing})
+    return [known[_page_key(page)] for page in targets]
+
+
+def _page_key(page: dict) -> str:
+    """A page's id (its lines where it has none: pages made up by tests)."""
+    return page.get("doc") or "\n".join(page["lines"])
 
 
 def stacked_lexical(pages: list[dict], settings: dict, seed: int) -> list[list[dict]]:
