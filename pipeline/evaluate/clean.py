@@ -84,11 +84,11 @@ def summarise(scores: list[dict]) -> dict:
 
 
 def fold_models(pages: list[dict], folder: Path, floor: float, title_choice: dict | None = None,
-                floor_long: float | None = None) -> list[page_roles.PageRoleModel]:
+                floor_long: float | None = None, seed: int = training.SEED) -> list[page_roles.PageRoleModel]:
     """One model per fold, trained without that fold's pages (as the training script does);
     with ``title_choice`` settings (the committed config's), each with its fold's headline
-    chooser, learnt from that fold's training pages only."""
-    seed, variant = training.SEED, training.VARIANTS[training.DEFAULT_VARIANT]
+    chooser, learnt from that fold's training pages only. ``seed``: the fold shuffle."""
+    variant = training.VARIANTS[training.DEFAULT_VARIANT]
     fold = training.folds_of(pages, seed)
     choosers = [None] * training.FOLDS
     if title_choice:
@@ -98,17 +98,18 @@ def fold_models(pages: list[dict], folder: Path, floor: float, title_choice: dic
     models = []
     for k in range(training.FOLDS):
         model_file = folder / f"fold{k}.crfsuite"
-        training.train_crf([p for p, f in zip(pages, fold) if f != k], variant, str(model_file), seed)
+        lexicon = training.train_role_model([p for p, f in zip(pages, fold) if f != k], variant, str(model_file), seed)
         config = {"body_floor": floor, "body_floor_long": floor_long,
                   "features": {**page_roles.FEATURES, **variant.get("features", {})}}
-        models.append(page_roles.PageRoleModel(model_file, config, choosers[k]))
+        models.append(page_roles.PageRoleModel(model_file, config, choosers[k], lexicon))
     return models
 
 
 def evaluate(gold: Path, cross_validated: bool, committed: page_roles.PageRoleModel,
-             models: list[page_roles.PageRoleModel] | None = None) -> tuple[dict, dict]:
+             models: list[page_roles.PageRoleModel] | None = None, seed: int = training.SEED) -> tuple[dict, dict]:
     """``(results, seconds)`` for the role cleaner and the rules-only peer. ``models``: fold
-    models already trained (the training script compares choosers on one set)."""
+    models already trained (the training script compares choosers on one set); ``seed``:
+    the fold shuffle (the trainer's by default)."""
     pages = training.load_pages(gold)
     lm = LazyLM()
     results, seconds = {}, {}
@@ -117,8 +118,8 @@ def evaluate(gold: Path, cross_validated: bool, committed: page_roles.PageRoleMo
         if cross_validated:
             models = models or fold_models(pages, folder, committed.config["body_floor"],
                                            committed.config.get("title_choice_settings"),
-                                           committed.config.get("body_floor_long"))
-            fold = training.folds_of(pages, training.SEED)
+                                           committed.config.get("body_floor_long"), seed)
+            fold = training.folds_of(pages, seed)
             model_of = lambda i: models[fold[i]]
         else:
             model_of = lambda i: committed
@@ -137,17 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline eval clean", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", help="role-labelled pages (default: train_docs.jsonl, cross-validated)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--fold-seed", type=int, default=training.SEED,
+                        help=f"shuffle of the CV folds (default {training.SEED}, the trainer's)")
     args = parser.parse_args(argv)
     cross_validated = args.gold is None
     gold = Path(args.gold) if args.gold else shared_path(training.DEFAULT_GOLD)
-    results, seconds = evaluate(gold, cross_validated, page_roles.load())
+    results, seconds = evaluate(gold, cross_validated, page_roles.load(), seed=args.fold_seed)
     pages = results["roles"]["pages"]
     print(f"clean on {gold.name}: {pages} pages" + (" (5-fold CV by page)" if cross_validated else " (committed model)"))
     print(f"{'cleaner':<20}" + "".join(f"{m:>19}" for m in MEASURES) + f"{'seconds':>9}")
     for name, result in results.items():
         print(f"{name:<20}" + "".join(f"{result[m]:>19.4f}" for m in MEASURES) + f"{seconds[name]:>9}")
     if args.json:
-        print(json.dumps({"gold": str(gold), "cross_validated": cross_validated, "pages": pages,
+        print(json.dumps({"gold": str(gold), "cross_validated": cross_validated, "fold_seed": args.fold_seed, "pages": pages,
                           "ours": results["roles"], "peer_rules_only": results["rules only (peer)"],
                           "seconds": seconds, "bars": BARS}, ensure_ascii=False))
     return 0

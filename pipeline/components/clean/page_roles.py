@@ -6,7 +6,8 @@ linear-chain CRF over the page's non-blank lines (``pipeline.train.page_roles`` 
 from ``train_docs.jsonl``) labels each line from generic features of the line and its
 neighbours: length, end punctuation, script shares, position, date/time shapes,
 separators, and the characters at its start and end (so the vocabulary of furniture
-such as 分享 or 阅读 is learnt from the training pages, not listed here).
+such as 分享 or 阅读 is learnt from the training pages, not listed here), and the P(role)
+a lexical line model (``line_lexicon``: character n-grams anywhere in the line) gives it.
 
 ``predict_roles`` labels lines; ``split_page`` turns lines and roles into what cleaning
 keeps (body), what goes to ``meta`` (title, author, date, source) and what is dropped,
@@ -28,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.components.clean import line_patterns
+from pipeline.components.clean.line_lexicon import LineLexicon
 from pipeline.components.clean.title_choice import TitleChooser
 from pipeline.record.text import normalise
 
@@ -183,10 +185,24 @@ FEATURES = {"pairs_up_to": 40, "neighbour_offsets": [-1, 1, -2, 2],
             "neighbour_kinds": ["len=", "end=", "han=", "digit=", "date", "time", "field_label", "seps="]}
 
 
-def page_features(lines: list[str], options: dict | None = None) -> list[dict[str, float]]:
+LEXICAL_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9)
+
+
+def lexical_features(probabilities: dict[str, float], tag: str = "lex") -> dict[str, float]:
+    """A lexical line model's P(role) (``line_lexicon``) as CRF features: the value and its bucket."""
+    f = {}
+    for role, p in probabilities.items():
+        f[f"{tag}_{role}"] = p
+        f[f"{tag}_{role}={_bucket(p, LEXICAL_EDGES)}"] = 1.0
+    return f
+
+
+def page_features(lines: list[str], options: dict | None = None,
+                  lexical: list[dict[str, float]] | None = None) -> list[dict[str, float]]:
     """Features of each non-blank line in its page: its own, its position, its neighbours,
     how often it recurs, and how much of it the page's long paragraphs share (a headline
-    repeats the article's words; a related-links list does not)."""
+    repeats the article's words; a related-links list does not). ``lexical``: a lexical
+    line model's P(role) of each non-blank line (``line_lexicon``), when the model has one."""
     options = {**FEATURES, **(options or {})}
     kinds = tuple(options["neighbour_kinds"])
     kept = [i for i, line in enumerate(lines) if line.strip()]
@@ -243,6 +259,12 @@ def page_features(lines: list[str], options: dict | None = None) -> list[dict[st
             f["blank_after"] = 1.0
         for name in options.get("extras", ()):
             f.update(EXTRAS[name](position, texts, counts))
+        if lexical is not None:
+            f.update(lexical_features(lexical[position]))
+            for offset in options.get("lexical_neighbours", ()):
+                other = position + offset
+                if 0 <= other < total:
+                    f.update(lexical_features(lexical[other], f"n{offset:+d}:lex"))
         for offset in options["neighbour_offsets"]:
             other, tag = position + offset, f"n{offset:+d}"
             if 0 <= other < total:
@@ -261,10 +283,12 @@ def page_features(lines: list[str], options: dict | None = None) -> list[dict[st
 class PageRoleModel:
     """A trained CRF plus its decision settings (``config.json``)."""
 
-    def __init__(self, model_file: str | Path, config: dict, title_chooser: "TitleChooser | None" = None):
+    def __init__(self, model_file: str | Path, config: dict, title_chooser: "TitleChooser | None" = None,
+                 lexicon: "LineLexicon | None" = None):
         import pycrfsuite
 
         self.config = config
+        self.lexicon = lexicon  # the lexical line model whose P(role) the CRF reads, if trained with one
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(model_file))
         self.title_chooser = title_chooser  # second pass over the headline candidates, if trained
@@ -272,7 +296,10 @@ class PageRoleModel:
     def read_page(self, lines: list[str]) -> tuple[list[str], list[dict[str, float]], list[dict[str, float]]]:
         """``(role per line, marginals per non-blank line, features per non-blank line)``;
         blank lines get the role ``"blank"``."""
-        features = page_features(lines, self.config.get("features"))
+        lexical = None
+        if self.lexicon is not None:
+            lexical = [self.lexicon.probabilities(line) for line in lines if line.strip()]
+        features = page_features(lines, self.config.get("features"), lexical)
         roles = ["blank"] * len(lines)
         if not features:
             return roles, [], features
@@ -331,7 +358,8 @@ def load(path: str | Path = DEFAULT_MODEL) -> PageRoleModel:
     path = Path(path)
     config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     chooser = TitleChooser.load(path / config["title_choice"]) if config.get("title_choice") else None
-    return PageRoleModel(path / config.get("model_file", "model.crfsuite"), config, chooser)
+    lexicon = LineLexicon.load(path / config["lexicon"]) if config.get("lexicon") else None
+    return PageRoleModel(path / config.get("model_file", "model.crfsuite"), config, chooser, lexicon)
 
 
 _ACTIVE: list = []  # a model set by ``using_model`` (evaluation only); False: step off
