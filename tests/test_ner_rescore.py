@@ -105,9 +105,9 @@ def test_tiny_training_learns_the_page_lists_and_survives_the_json_round_trip(tm
     assert out == [("ORG", 4, 13)]
 
 
-def test_shipped_model_has_a_rescorer_and_the_switch_turns_it_off():
-    assert ner.load({}).rescorer is not None
-    assert ner.load({"rescore": False}).rescorer is None
+def test_shipped_model_has_a_rescorer_off_by_default_and_the_switch_turns_it_on():
+    assert ner.load({}).rescorer is None             # measured lower than the CRF alone on pages
+    assert ner.load({"rescore": True}).rescorer is not None
 
 
 def test_statistical_spans_reports_unsure_runs_by_the_o_marginal():
